@@ -1,0 +1,166 @@
+//! The whole `rimguard.toml` and how it is loaded.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rimguard_core::ConfigError;
+use serde::Deserialize;
+
+use super::gateway::GatewayConfig;
+use super::routes::RouteConfig;
+use super::source::{self, Locator};
+
+#[cfg(not(feature = "headers"))]
+type HttpsSection = serde::de::IgnoredAny;
+#[cfg(feature = "headers")]
+type HttpsSection = crate::https::HttpsConfig;
+#[cfg(not(feature = "headers"))]
+type HeadersSection = serde::de::IgnoredAny;
+#[cfg(feature = "headers")]
+type HeadersSection = crate::headers::HeadersConfig;
+#[cfg(not(feature = "cors"))]
+type CorsSection = serde::de::IgnoredAny;
+#[cfg(feature = "cors")]
+type CorsSection = crate::cors::CorsConfig;
+
+/// The whole configuration: one section per layer, the named routes and the
+/// gateway.
+///
+/// A section whose cargo feature is off still parses (so one file serves
+/// several builds) but is refused by [`Config::loader`] with a message that
+/// names the missing feature. See the [module docs](super) and
+/// `docs/configuration.md` for every key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Config {
+    /// `[https]`: HTTPS-only enforcement and HSTS (feature `headers`).
+    #[serde(default)]
+    pub https: Option<HttpsSection>,
+    /// `[headers]`: security response headers (feature `headers`).
+    #[serde(default)]
+    pub headers: Option<HeadersSection>,
+    /// `[cors]`: cross-origin resource sharing (feature `cors`).
+    #[serde(default)]
+    pub cors: Option<CorsSection>,
+    /// `[[routes]]`: named path patterns and the policies they apply.
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+    /// `[gateway]`: the `rimguard serve` reverse proxy.
+    #[serde(default)]
+    pub gateway: Option<GatewayConfig>,
+    #[serde(skip)]
+    locator: Arc<Locator>,
+}
+
+impl Config {
+    /// Starts loading a configuration.
+    pub fn loader() -> Loader {
+        Loader::default()
+    }
+
+    /// Adds the file, line and column (or environment variable) of the
+    /// field `error` names, for errors found after loading, such as a layer
+    /// refusing a value when the stack is built.
+    pub fn locate(&self, error: ConfigError) -> ConfigError {
+        self.locator.locate(error)
+    }
+
+    fn check_features(&self) -> Result<(), ConfigError> {
+        let needs = |on: bool, present: bool, section: &str, feature: &str| {
+            if present && !on {
+                let message = format!("this build of rimguard lacks the `{feature}` feature");
+                return Err(ConfigError::new(section, message));
+            }
+            Ok(())
+        };
+        needs(
+            cfg!(feature = "headers"),
+            self.https.is_some(),
+            "https",
+            "headers",
+        )?;
+        needs(
+            cfg!(feature = "headers"),
+            self.headers.is_some(),
+            "headers",
+            "headers",
+        )?;
+        needs(cfg!(feature = "cors"), self.cors.is_some(), "cors", "cors")?;
+        Ok(())
+    }
+
+    fn check_routes(&self) -> Result<(), ConfigError> {
+        for (i, route) in self.routes.iter().enumerate() {
+            let within = |e: ConfigError| e.within(&format!("routes[{i}]"));
+            route.check().map_err(within)?;
+            let first = self.routes.iter().position(|r| r.name == route.name);
+            if first != Some(i) {
+                return Err(within(ConfigError::new(
+                    "name",
+                    "is used by an earlier route",
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Loads a [`Config`] from a file or text, with environment overrides.
+///
+/// By default the process environment supplies the `RIMGUARD__…`
+/// overrides; [`env_vars`](Self::env_vars) replaces it (tests use it).
+#[derive(Debug, Default)]
+pub struct Loader {
+    file: Option<PathBuf>,
+    text: Option<String>,
+    env: Option<Vec<(String, String)>>,
+}
+
+impl Loader {
+    /// Reads the configuration from `path`.
+    pub fn file(mut self, path: impl AsRef<Path>) -> Self {
+        self.file = Some(path.as_ref().to_path_buf());
+        self.text = None;
+        self
+    }
+
+    /// Reads the configuration from `text`, reported in errors as `name`.
+    pub fn text(mut self, name: impl AsRef<Path>, text: impl Into<String>) -> Self {
+        self.file = Some(name.as_ref().to_path_buf());
+        self.text = Some(text.into());
+        self
+    }
+
+    /// Uses these variables instead of the process environment.
+    pub fn env_vars(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.env = Some(vars.into_iter().collect());
+        self
+    }
+
+    /// Reads, overrides, deserializes and checks the configuration.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the file, line, column and dotted field (or
+    /// the environment variable) of the first mistake: a file that cannot
+    /// be read, invalid TOML, an unknown key, a value of the wrong type or
+    /// out of range, a section whose feature is off, a bad route.
+    pub fn load(self) -> Result<Config, ConfigError> {
+        let text = match (&self.text, &self.file) {
+            (Some(text), _) => text.clone(),
+            (None, Some(file)) => std::fs::read_to_string(file).map_err(|e| {
+                ConfigError::new("", format!("cannot read the file: {e}")).in_file(file)
+            })?,
+            (None, None) => String::new(),
+        };
+        let env = self.env.unwrap_or_else(|| std::env::vars().collect());
+
+        let (mut config, locator) =
+            source::deserialize::<Config>(&text, self.file.as_deref(), env)?;
+        config.locator = locator;
+        config.check_features().map_err(|e| config.locate(e))?;
+        config.check_routes().map_err(|e| config.locate(e))?;
+        Ok(config)
+    }
+}
