@@ -13,6 +13,7 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
     })
 }
 
+#[cfg_attr(not(feature = "cors"), allow(dead_code))]
 pub(crate) mod option {
     use super::*;
 

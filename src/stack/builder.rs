@@ -1,0 +1,202 @@
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use http_body::Body as HttpBody;
+use rimguard_core::ConfigError;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::service::{Dispatch, Matcher, RouteName, StackService};
+use super::step::{self, Step};
+use crate::body::{Body, BoxError};
+use crate::config::{Config, PathPattern};
+
+/// The whole rimguard stack as one Tower layer.
+///
+/// See the [module docs](super) for the order of the layers and an example.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    inner: Arc<Parts>,
+}
+
+#[derive(Debug, Default)]
+struct Parts {
+    outer: Vec<Step>,
+    routes: Vec<Route>,
+}
+
+impl Stack {
+    /// Starts an empty stack.
+    pub fn builder() -> StackBuilder {
+        StackBuilder::default()
+    }
+
+    /// The stack that `config` describes, every layer built and checked.
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] of any section, with its file, line and
+    /// column: a layer that refuses its settings, a route that names a
+    /// list, limit, key set or webhook that the file does not define.
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        crate::from_config::build(config).map_err(|e| config.locate(e))
+    }
+
+    /// The names of the stack-wide layers, outermost first.
+    pub fn layer_names(&self) -> Vec<&'static str> {
+        self.inner.outer.iter().map(Step::name).collect()
+    }
+
+    /// The routes, in matching order.
+    pub fn routes(&self) -> &[Route] {
+        &self.inner.routes
+    }
+}
+
+impl<S, B> Layer<S> for Stack
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Service = StackService<S::Error>;
+
+    fn layer(&self, service: S) -> Self::Service {
+        let bottom = step::bottom(service);
+
+        let mut service = bottom.clone();
+        if !self.inner.routes.is_empty() {
+            let routes = self.inner.routes.iter().map(|route| {
+                let chain = route
+                    .steps
+                    .iter()
+                    .rev()
+                    .fold(bottom.clone(), |svc, s| s.wrap(svc));
+                (route.matcher(), chain)
+            });
+            let dispatch = Dispatch::new(routes.collect(), bottom);
+            service = tower::util::BoxCloneSyncService::new(dispatch);
+        }
+
+        let outer = self
+            .inner
+            .outer
+            .iter()
+            .rev()
+            .fold(service, |svc, s| s.wrap(svc));
+        StackService::new(outer)
+    }
+}
+
+/// Builds a [`Stack`]; each method adds one layer at its fixed place in the
+/// order, whatever the order of the calls.
+#[derive(Debug, Default)]
+pub struct StackBuilder {
+    https_only: Option<Step>,
+    headers: Option<Step>,
+    cors: Option<Step>,
+    routes: Vec<Route>,
+}
+
+impl StackBuilder {
+    /// HTTPS-only enforcement and HSTS.
+    #[cfg(feature = "headers")]
+    pub fn https_only(mut self, layer: crate::https::HttpsOnlyLayer) -> Self {
+        self.https_only = Some(Step::HttpsOnly(layer));
+        self
+    }
+
+    /// Security response headers.
+    #[cfg(feature = "headers")]
+    pub fn security_headers(mut self, layer: crate::headers::SecurityHeadersLayer) -> Self {
+        self.headers = Some(Step::Headers(layer));
+        self
+    }
+
+    /// CORS, applied after HTTPS only and the headers (so preflight answers
+    /// carry the security headers too).
+    #[cfg(feature = "cors")]
+    pub fn cors(mut self, layer: tower_http::cors::CorsLayer) -> Self {
+        self.cors = Some(Step::Cors(Box::new(layer)));
+        self
+    }
+
+    /// Adds a route; routes are matched in the order they are added.
+    pub fn route(mut self, route: Route) -> Self {
+        self.routes.push(route);
+        self
+    }
+
+    /// The stack.
+    pub fn build(self) -> Stack {
+        let outer = [self.https_only, self.headers, self.cors]
+            .into_iter()
+            .flatten()
+            .collect();
+        Stack {
+            inner: Arc::new(Parts {
+                outer,
+                routes: self.routes,
+            }),
+        }
+    }
+}
+
+/// A named path pattern and the layers that apply to the requests it
+/// matches, in the stack's order whatever the order of the calls.
+#[derive(Debug, Clone)]
+pub struct Route {
+    name: RouteName,
+    pattern: PathPattern,
+    methods: Vec<Method>,
+    steps: Vec<Step>,
+}
+
+impl Route {
+    /// A route named `name` for paths matching `pattern` (see
+    /// [`PathPattern`]), any method.
+    ///
+    /// # Errors
+    ///
+    /// Refuses a malformed pattern (field `path`).
+    pub fn new(name: &str, pattern: &str) -> Result<Self, ConfigError> {
+        let pattern = PathPattern::parse(pattern).map_err(|e| e.within("path"))?;
+        Ok(Self::with_pattern(name, pattern))
+    }
+
+    pub(crate) fn with_pattern(name: &str, pattern: PathPattern) -> Self {
+        Self {
+            name: RouteName(Arc::from(name)),
+            pattern,
+            methods: Vec::new(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// Restricts the route to these methods.
+    pub fn methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
+        self.methods = methods.into_iter().collect();
+        self
+    }
+
+    /// The route's name.
+    pub fn name(&self) -> &str {
+        self.name.as_str()
+    }
+
+    /// The names of the route's layers, outermost first.
+    pub fn layer_names(&self) -> Vec<&'static str> {
+        self.steps.iter().map(Step::name).collect()
+    }
+
+    fn matcher(&self) -> Matcher {
+        Matcher {
+            name: self.name.clone(),
+            pattern: self.pattern.clone(),
+            methods: self.methods.clone(),
+        }
+    }
+}

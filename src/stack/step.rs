@@ -1,0 +1,79 @@
+//! One layer of the stack, boxed so that any subset composes.
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body as HttpBody;
+use tower::ServiceExt;
+use tower::util::BoxCloneSyncService;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::body::{self, Body, BoxError};
+
+/// A boxed service of the stack, erroring like the service behind it.
+pub(crate) type Svc<E> = BoxCloneSyncService<Request<Body>, Response<Body>, E>;
+
+/// Wraps `inner` in `layer` and boxes the result, response body included.
+pub(crate) fn wrap<L, E, B>(layer: &L, inner: Svc<E>) -> Svc<E>
+where
+    L: Layer<Svc<E>>,
+    L::Service:
+        Service<Request<Body>, Response = Response<B>, Error = E> + Clone + Send + Sync + 'static,
+    <L::Service as Service<Request<Body>>>::Future: Send + 'static,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+    E: 'static,
+{
+    let service = layer
+        .layer(inner)
+        .map_response(|r: Response<B>| r.map(body::boxed));
+    BoxCloneSyncService::new(service)
+}
+
+/// Boxes the service behind the stack.
+pub(crate) fn bottom<S, B>(service: S) -> Svc<S::Error>
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    BoxCloneSyncService::new(service.map_response(|r: Response<B>| r.map(body::boxed)))
+}
+
+/// A layer the stack knows how to apply.
+#[derive(Debug, Clone)]
+pub(crate) enum Step {
+    #[cfg(feature = "headers")]
+    HttpsOnly(crate::https::HttpsOnlyLayer),
+    #[cfg(feature = "headers")]
+    Headers(crate::headers::SecurityHeadersLayer),
+    #[cfg(feature = "cors")]
+    Cors(Box<tower_http::cors::CorsLayer>),
+}
+
+impl Step {
+    /// The stable name used in benches and logs.
+    pub(crate) fn name(&self) -> &'static str {
+        match *self {
+            #[cfg(feature = "headers")]
+            Self::HttpsOnly(_) => "https-only",
+            #[cfg(feature = "headers")]
+            Self::Headers(_) => "headers",
+            #[cfg(feature = "cors")]
+            Self::Cors(_) => "cors",
+        }
+    }
+
+    pub(crate) fn wrap<E: Send + 'static>(&self, inner: Svc<E>) -> Svc<E> {
+        match *self {
+            #[cfg(feature = "headers")]
+            Self::HttpsOnly(ref layer) => wrap(layer, inner),
+            #[cfg(feature = "headers")]
+            Self::Headers(ref layer) => wrap(layer, inner),
+            #[cfg(feature = "cors")]
+            Self::Cors(ref layer) => wrap(&**layer, inner),
+        }
+    }
+}
