@@ -36,19 +36,25 @@ pin_project! {
 impl<B> ResponseBody<B> {
     /// Wraps the inner service's body.
     pub fn inner(body: B) -> Self {
-        Self { kind: Kind::Inner { body } }
+        Self {
+            kind: Kind::Inner { body },
+        }
     }
 
     /// A complete body written by a layer.
     pub fn full(data: impl Into<Bytes>) -> Self {
         let data = data.into();
         let data = (!data.is_empty()).then_some(data);
-        Self { kind: Kind::Full { data } }
+        Self {
+            kind: Kind::Full { data },
+        }
     }
 
     /// An empty body written by a layer.
     pub fn empty() -> Self {
-        Self { kind: Kind::Full { data: None } }
+        Self {
+            kind: Kind::Full { data: None },
+        }
     }
 
     /// Whether this body was written by a rimguard layer.
@@ -90,7 +96,9 @@ where
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Inner { body } => body.size_hint(),
-            Kind::Full { data } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
+            Kind::Full { data } => {
+                SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
+            }
         }
     }
 }

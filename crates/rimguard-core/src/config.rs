@@ -38,7 +38,12 @@ impl ConfigError {
     ///
     /// The message must not contain secret values.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into(), file: None, position: None }
+        Self {
+            field: field.into(),
+            message: message.into(),
+            file: None,
+            position: None,
+        }
     }
 
     /// Names the file the value came from.

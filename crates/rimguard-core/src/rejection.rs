@@ -104,7 +104,13 @@ impl Rejection {
         code: &'static str,
         title: &'static str,
     ) -> Self {
-        Self { layer, status, code, title, detail: None }
+        Self {
+            layer,
+            status,
+            code,
+            title,
+            detail: None,
+        }
     }
 
     /// Adds a short detail. It must not contain user input, secrets or
@@ -153,7 +159,8 @@ impl Rejection {
             detail: self.detail.as_deref(),
             code: self.code,
         };
-        let json = serde_json::to_vec(&problem).expect("a problem of strings and numbers serializes");
+        let json =
+            serde_json::to_vec(&problem).expect("a problem of strings and numbers serializes");
         Bytes::from(json)
     }
 
@@ -161,7 +168,10 @@ impl Rejection {
     /// rejection many times.
     pub fn prepare(self) -> PreparedRejection {
         let body = self.to_body();
-        PreparedRejection { rejection: self, body }
+        PreparedRejection {
+            rejection: self,
+            body,
+        }
     }
 
     /// The complete response: status, `Content-Type: application/problem+json`,
@@ -175,7 +185,13 @@ impl Rejection {
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} refused the request: {} ({})", self.layer, self.code, self.status.as_u16())
+        write!(
+            f,
+            "{} refused the request: {} ({})",
+            self.layer,
+            self.code,
+            self.status.as_u16()
+        )
     }
 }
 
@@ -232,12 +248,19 @@ mod tests {
     use http_body_util::{BodyExt, Empty};
 
     fn forbidden() -> Rejection {
-        Rejection::new(Layer::IpFilter, StatusCode::FORBIDDEN, "ip-denied", "Forbidden")
+        Rejection::new(
+            Layer::IpFilter,
+            StatusCode::FORBIDDEN,
+            "ip-denied",
+            "Forbidden",
+        )
     }
 
     #[tokio::test]
     async fn the_body_is_problem_json_with_type_title_status_and_code() {
-        let response = forbidden().with_detail("not here").into_response::<Empty<Bytes>>();
+        let response = forbidden()
+            .with_detail("not here")
+            .into_response::<Empty<Bytes>>();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
 
