@@ -1,0 +1,300 @@
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
+use http::{HeaderMap, HeaderName};
+use secrecy::ExposeSecret;
+use sha2::{Sha256, Sha512};
+
+use crate::secret::SecretBytes;
+
+/// The MAC a provider signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Algorithm {
+    /// HMAC-SHA256 (WhatsApp Cloud API, Shopify, Stripe, GitHub).
+    HmacSha256,
+    /// HMAC-SHA512.
+    HmacSha512,
+}
+
+impl Algorithm {
+    /// The MAC of `message` under `key`.
+    pub fn sign(self, key: &[u8], message: &[u8]) -> Vec<u8> {
+        match self {
+            Self::HmacSha256 => mac::<Hmac<Sha256>>(key, message)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            Self::HmacSha512 => mac::<Hmac<Sha512>>(key, message)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+        }
+    }
+
+    /// Whether `signature` is the MAC of `message` under `key`, compared in
+    /// constant time. A signature of the wrong length is not.
+    pub fn verify(self, key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+        match self {
+            Self::HmacSha256 => mac::<Hmac<Sha256>>(key, message)
+                .verify_slice(signature)
+                .is_ok(),
+            Self::HmacSha512 => mac::<Hmac<Sha512>>(key, message)
+                .verify_slice(signature)
+                .is_ok(),
+        }
+    }
+}
+
+fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], message: &[u8]) -> M {
+    let mut mac = <M as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    mac.update(message);
+    mac
+}
+
+/// How the signature is written in its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    /// Hexadecimal, either case.
+    Hex,
+    /// Standard base64 with padding.
+    Base64,
+}
+
+impl Encoding {
+    /// Decodes `text`, or `None` when it is not of this encoding.
+    pub fn decode(self, text: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            Self::Hex => hex::decode(text).ok(),
+            Self::Base64 => BASE64.decode(text).ok(),
+        }
+    }
+
+    /// Encodes `bytes`.
+    pub fn encode(self, bytes: &[u8]) -> String {
+        match self {
+            Self::Hex => hex::encode(bytes),
+            Self::Base64 => BASE64.encode(bytes),
+        }
+    }
+}
+
+/// Where and how a provider sends its signature: the header, a prefix
+/// before the value, the encoding and the algorithm.
+///
+/// # Example
+///
+/// ```
+/// use http::HeaderName;
+/// use rimguard_secrets::signature::{Algorithm, Encoding, SignatureScheme};
+///
+/// let whatsapp = SignatureScheme::whatsapp();
+/// assert_eq!(whatsapp.header().as_str(), "x-hub-signature-256");
+///
+/// let shopify = SignatureScheme::new(HeaderName::from_static("x-shopify-hmac-sha256"))
+///     .with_encoding(Encoding::Base64)
+///     .with_algorithm(Algorithm::HmacSha256);
+/// assert_eq!(shopify.prefix(), "");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureScheme {
+    header: HeaderName,
+    prefix: Cow<'static, str>,
+    encoding: Encoding,
+    algorithm: Algorithm,
+}
+
+impl SignatureScheme {
+    /// A hex HMAC-SHA256 in header `header`, with no prefix.
+    pub fn new(header: HeaderName) -> Self {
+        Self {
+            header,
+            prefix: Cow::Borrowed(""),
+            encoding: Encoding::Hex,
+            algorithm: Algorithm::HmacSha256,
+        }
+    }
+
+    /// The WhatsApp Cloud API's (and Meta's) scheme:
+    /// `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`.
+    pub fn whatsapp() -> Self {
+        Self::new(HeaderName::from_static("x-hub-signature-256")).with_prefix("sha256=")
+    }
+
+    /// Sets the text before the signature (such as `sha256=`), matched
+    /// exactly.
+    pub fn with_prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Sets the encoding.
+    pub fn with_encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// Sets the algorithm.
+    pub fn with_algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// The header name.
+    pub fn header(&self) -> &HeaderName {
+        &self.header
+    }
+
+    /// The prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The encoding.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// The algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The header value that signs `body` with `key`, as a provider would
+    /// send it (for tests and for signing outgoing webhooks).
+    pub fn header_value(&self, key: &[u8], body: &[u8]) -> String {
+        let signature = self.algorithm.sign(key, body);
+        format!("{}{}", self.prefix, self.encoding.encode(&signature))
+    }
+
+    /// The decoded signature of a request, or why there is none.
+    pub(crate) fn find(&self, headers: &HeaderMap) -> Result<Vec<u8>, &'static str> {
+        let mut values = headers.get_all(&self.header).iter();
+        let value = match (values.next(), values.next()) {
+            (None, _) => return Err("missing"),
+            (Some(_), Some(_)) => return Err("repeated"),
+            (Some(value), None) => value.as_bytes(),
+        };
+        let encoded = value
+            .strip_prefix(self.prefix.as_bytes())
+            .ok_or("malformed")?;
+        self.encoding.decode(encoded).ok_or("malformed")
+    }
+}
+
+/// Which secret a signature matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignedWith {
+    /// The current secret.
+    Current,
+    /// The previous secret, still accepted during a rotation.
+    Previous,
+}
+
+struct Pair {
+    current: SecretBytes,
+    previous: Option<SecretBytes>,
+}
+
+/// The secrets a signature may be made with: the current one and, during a
+/// rotation, the previous one. Clones share them; changes are atomic.
+///
+/// # Example
+///
+/// ```
+/// use rimguard_secrets::signature::{SignedWith, SigningSecrets};
+/// use rimguard_secrets::secret::SecretBytes;
+///
+/// let secrets = SigningSecrets::new(SecretBytes::from(b"old-app-secret".to_vec()));
+/// secrets.rotate(SecretBytes::from(b"new-app-secret".to_vec()));
+/// assert!(secrets.has_previous());
+/// secrets.drop_previous();
+/// assert!(!secrets.has_previous());
+/// ```
+#[derive(Clone)]
+pub struct SigningSecrets {
+    pair: Arc<ArcSwap<Pair>>,
+}
+
+impl SigningSecrets {
+    /// Only `current` is accepted.
+    pub fn new(current: SecretBytes) -> Self {
+        let pair = Pair {
+            current,
+            previous: None,
+        };
+        Self {
+            pair: Arc::new(ArcSwap::from_pointee(pair)),
+        }
+    }
+
+    /// Also accepts `previous`.
+    pub fn with_previous(self, previous: SecretBytes) -> Self {
+        let current = self.pair.load().current.clone();
+        let pair = Pair {
+            current,
+            previous: Some(previous),
+        };
+        Self {
+            pair: Arc::new(ArcSwap::from_pointee(pair)),
+        }
+    }
+
+    /// Makes `new` the current secret and the current one previous.
+    pub fn rotate(&self, new: SecretBytes) {
+        let new = Arc::new(new);
+        self.pair.rcu(|pair| Pair {
+            current: (*new).clone(),
+            previous: Some(pair.current.clone()),
+        });
+    }
+
+    /// Stops accepting the previous secret.
+    pub fn drop_previous(&self) {
+        self.pair.rcu(|pair| Pair {
+            current: pair.current.clone(),
+            previous: None,
+        });
+    }
+
+    /// Whether a previous secret is still accepted.
+    pub fn has_previous(&self) -> bool {
+        self.pair.load().previous.is_some()
+    }
+
+    /// Which secret signed `message` with `signature`, if any.
+    ///
+    /// The current secret is tried first and the previous one only when it
+    /// fails, so a request signed with the current secret costs one MAC.
+    /// Each comparison is in constant time.
+    pub fn verify(
+        &self,
+        algorithm: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Option<SignedWith> {
+        let pair = self.pair.load();
+        if algorithm.verify(pair.current.expose_secret(), message, signature) {
+            return Some(SignedWith::Current);
+        }
+        let previous = pair.previous.as_ref()?;
+        algorithm
+            .verify(previous.expose_secret(), message, signature)
+            .then_some(SignedWith::Previous)
+    }
+}
+
+impl fmt::Debug for SigningSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningSecrets")
+            .field("current", &"[REDACTED]")
+            .field("previous", &self.has_previous().then_some("[REDACTED]"))
+            .finish()
+    }
+}
