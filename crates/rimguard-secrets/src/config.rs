@@ -185,9 +185,10 @@ impl ApiKeysConfig {
         if let Some(secondary) = keys.next() {
             slots = slots.with_secondary(secondary);
         }
-        Ok(ApiKeys::from_slots(slots)
-            .with_name(name)
-            .with_rotate_after(self.rotate_after))
+        Ok(ApiKeys::builder(slots)
+            .name(name)
+            .rotate_after(self.rotate_after)
+            .build())
     }
 
     /// Builds the [`ApiKeyLayer`] of the set `name`.

@@ -26,15 +26,16 @@
 //! use std::time::{Duration, SystemTime};
 //! use rimguard_secrets::clock::ManualClock;
 //! use rimguard_secrets::key::ApiKey;
-//! use rimguard_secrets::rotation::ApiKeys;
+//! use rimguard_secrets::rotation::{ApiKeys, KeySlots};
 //! use rimguard_secrets::secret::SecretString;
 //!
 //! let clock = ManualClock::new(SystemTime::UNIX_EPOCH);
 //! let key = |id: &str, value: &str| {
 //!     ApiKey::new(id, &SecretString::from(value), SystemTime::UNIX_EPOCH).unwrap()
 //! };
-//! let keys = ApiKeys::new(key("old", "rg_live_old_0123456789abcdef"))
-//!     .with_clock(clock.clone());
+//! let keys = ApiKeys::builder(KeySlots::new(key("old", "rg_live_old_0123456789abcdef")))
+//!     .clock(clock.clone())
+//!     .build();
 //!
 //! keys.stage(key("new", "rg_live_new_0123456789abcdef"));
 //! assert!(keys.verify(b"rg_live_old_0123456789abcdef").is_some());
@@ -127,6 +128,61 @@ impl KeySlots {
 #[error("there is no secondary key to promote")]
 pub struct NothingToPromote;
 
+/// Builds an [`ApiKeys`]; the age check runs once, in
+/// [`build`](Self::build), with the clock chosen here.
+pub struct ApiKeysBuilder {
+    name: Arc<str>,
+    slots: KeySlots,
+    rotate_after: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl ApiKeysBuilder {
+    /// Names the set in logs (such as `bot`, from `[api_keys.bot]`).
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets the rotation period (90 days unless set).
+    pub fn rotate_after(mut self, rotate_after: Duration) -> Self {
+        self.rotate_after = rotate_after;
+        self
+    }
+
+    /// Sets the clock that ages keys (the system clock unless set).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The set, after a first age check.
+    pub fn build(self) -> ApiKeys {
+        let inner = Inner {
+            name: self.name,
+            slots: ArcSwap::from_pointee(self.slots),
+            rotate_after: self.rotate_after,
+            clock: self.clock,
+            overdue: AtomicUsize::new(0),
+        };
+        let keys = ApiKeys {
+            inner: Arc::new(inner),
+        };
+        keys.check_rotation();
+        keys
+    }
+}
+
+impl fmt::Debug for ApiKeysBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKeysBuilder")
+            .field("name", &self.name)
+            .field("slots", &self.slots)
+            .field("rotate_after", &self.rotate_after)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A rotating pair of API keys, shared by every clone. See the
 /// [module docs](self).
 #[derive(Clone)]
@@ -143,78 +199,27 @@ struct Inner {
 }
 
 impl ApiKeys {
-    /// A set with `primary` only.
+    /// A set with `primary` only, the default rotation period and the
+    /// system clock.
     pub fn new(primary: ApiKey) -> Self {
-        Self::from_slots(KeySlots::new(primary))
+        Self::builder(KeySlots::new(primary)).build()
     }
 
-    /// A set with the given slots.
+    /// A set with the given slots, the default rotation period and the
+    /// system clock.
     pub fn from_slots(slots: KeySlots) -> Self {
-        Self::build(
-            "api-keys".into(),
+        Self::builder(slots).build()
+    }
+
+    /// A builder for a set with a name, a rotation period or a clock of
+    /// its own.
+    pub fn builder(slots: KeySlots) -> ApiKeysBuilder {
+        ApiKeysBuilder {
+            name: "api-keys".into(),
             slots,
-            DEFAULT_ROTATE_AFTER,
-            Arc::new(SystemClock),
-        )
-    }
-
-    fn build(
-        name: Arc<str>,
-        slots: KeySlots,
-        rotate_after: Duration,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        let inner = Inner {
-            name,
-            slots: ArcSwap::from_pointee(slots),
-            rotate_after,
-            clock,
-            overdue: 0.into(),
-        };
-        let keys = Self {
-            inner: Arc::new(inner),
-        };
-        keys.check_rotation();
-        keys
-    }
-
-    fn rebuild(self, edit: impl FnOnce(&mut Inner)) -> Self {
-        let mut inner = Inner {
-            name: self.inner.name.clone(),
-            slots: ArcSwap::new(self.inner.slots.load_full()),
-            rotate_after: self.inner.rotate_after,
-            clock: self.inner.clock.clone(),
-            overdue: 0.into(),
-        };
-        edit(&mut inner);
-        let keys = Self {
-            inner: Arc::new(inner),
-        };
-        keys.check_rotation();
-        keys
-    }
-
-    /// Sets the secondary key.
-    pub fn with_secondary(self, secondary: ApiKey) -> Self {
-        let slots = (*self.inner.slots.load_full())
-            .clone()
-            .with_secondary(secondary);
-        self.rebuild(|inner| inner.slots = ArcSwap::from_pointee(slots))
-    }
-
-    /// Names the set in logs (such as `bot`, from `[api_keys.bot]`).
-    pub fn with_name(self, name: &str) -> Self {
-        self.rebuild(|inner| inner.name = name.into())
-    }
-
-    /// Sets the rotation period (90 days unless set).
-    pub fn with_rotate_after(self, rotate_after: Duration) -> Self {
-        self.rebuild(|inner| inner.rotate_after = rotate_after)
-    }
-
-    /// Sets the clock that ages keys (the system clock unless set).
-    pub fn with_clock(self, clock: impl Clock) -> Self {
-        self.rebuild(|inner| inner.clock = Arc::new(clock))
+            rotate_after: DEFAULT_ROTATE_AFTER,
+            clock: Arc::new(SystemClock),
+        }
     }
 
     /// The set's name.
