@@ -16,8 +16,10 @@ pub(crate) fn build(config: &Config) -> Result<Stack, ConfigError> {
     Ok(builder.build())
 }
 
-#[allow(unused_mut)]
 fn outer_layers(config: &Config, mut builder: StackBuilder) -> Result<StackBuilder, ConfigError> {
+    let client_ip = config.client_ip.clone().unwrap_or_default();
+    builder = builder.client_ip(client_ip.build().map_err(|e| e.within("client_ip"))?);
+
     #[cfg(feature = "headers")]
     {
         let https = config.https.clone().unwrap_or_default();
@@ -29,7 +31,6 @@ fn outer_layers(config: &Config, mut builder: StackBuilder) -> Result<StackBuild
     if let Some(cors) = &config.cors {
         builder = builder.cors(cors.to_layer().map_err(|e| e.within("cors"))?);
     }
-    let _ = config;
     Ok(builder)
 }
 

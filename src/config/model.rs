@@ -34,6 +34,10 @@ type CorsSection = crate::cors::CorsConfig;
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Config {
+    /// `[client_ip]`: how the caller's address is found (default: the
+    /// socket peer only).
+    #[serde(default)]
+    pub client_ip: Option<rimguard_core::client_ip::ClientIpConfig>,
     /// `[https]`: HTTPS-only enforcement and HSTS (feature `headers`).
     #[serde(default)]
     pub https: Option<HttpsSection>,

@@ -95,6 +95,7 @@ where
 /// order, whatever the order of the calls.
 #[derive(Debug, Default)]
 pub struct StackBuilder {
+    client_ip: Option<Step>,
     https_only: Option<Step>,
     headers: Option<Step>,
     cors: Option<Step>,
@@ -102,6 +103,15 @@ pub struct StackBuilder {
 }
 
 impl StackBuilder {
+    /// The client IP layer, outermost: every later layer reads its answer.
+    /// Without it, the layers that need a [`ClientIp`](rimguard_core::ClientIp)
+    /// refuse (the allowlist) or cannot key on it (the rate limiter); a
+    /// [`Stack::from_config`] always has one (the socket peer by default).
+    pub fn client_ip(mut self, layer: rimguard_core::client_ip::ClientIpLayer) -> Self {
+        self.client_ip = Some(Step::ClientIp(layer));
+        self
+    }
+
     /// HTTPS-only enforcement and HSTS.
     #[cfg(feature = "headers")]
     pub fn https_only(mut self, layer: crate::https::HttpsOnlyLayer) -> Self {

@@ -45,6 +45,7 @@ where
 /// A layer the stack knows how to apply.
 #[derive(Debug, Clone)]
 pub(crate) enum Step {
+    ClientIp(rimguard_core::client_ip::ClientIpLayer),
     #[cfg(feature = "headers")]
     HttpsOnly(crate::https::HttpsOnlyLayer),
     #[cfg(feature = "headers")]
@@ -57,6 +58,7 @@ impl Step {
     /// The stable name used in benches and logs.
     pub(crate) fn name(&self) -> &'static str {
         match *self {
+            Self::ClientIp(_) => "client-ip",
             #[cfg(feature = "headers")]
             Self::HttpsOnly(_) => "https-only",
             #[cfg(feature = "headers")]
@@ -68,6 +70,7 @@ impl Step {
 
     pub(crate) fn wrap<E: Send + 'static>(&self, inner: Svc<E>) -> Svc<E> {
         match *self {
+            Self::ClientIp(ref layer) => wrap(layer, inner),
             #[cfg(feature = "headers")]
             Self::HttpsOnly(ref layer) => wrap(layer, inner),
             #[cfg(feature = "headers")]
