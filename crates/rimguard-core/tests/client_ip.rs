@@ -737,6 +737,7 @@ async fn the_layer_stores_the_client_ip_for_the_inner_service() {
     );
 }
 
+#[cfg(feature = "axum")]
 #[tokio::test]
 async fn the_layer_reads_axum_connect_info() {
     let service = ServiceBuilder::new()

@@ -358,6 +358,24 @@ mod tests {
     }
 
     #[test]
+    fn the_toml_table_of_the_architecture_sketch_parses() {
+        #[derive(Deserialize)]
+        struct File {
+            client_ip: ClientIpConfig,
+        }
+        let text = r#"
+            [client_ip]
+            strategy = "rightmost-untrusted"        # or "peer", "trusted-count", "header"
+            headers = ["forwarded", "x-forwarded-for"]
+            trusted_proxies = ["10.0.0.0/8", "::1/128"]
+            on_failure = "reject"                   # or "peer"
+        "#;
+        let file: File = toml::from_str(text).unwrap();
+        let resolver = file.client_ip.build_resolver().unwrap();
+        assert_eq!(resolver.strategy().name(), "rightmost-untrusted");
+    }
+
+    #[test]
     fn unknown_fields_are_refused() {
         let result = serde_json::from_value::<ClientIpConfig>(serde_json::json!({
             "strategy": "peer", "trusted_proxy": ["10.0.0.0/8"],

@@ -499,6 +499,21 @@ mod tests {
         assert_eq!(SplitUnquoted::new(b"", b',').count(), 1);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn the_ipv4_parser_accepts_exactly_what_std_accepts(text in "[0-9.]{0,16}|[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,4}") {
+            proptest::prop_assert_eq!(ipv4(text.as_bytes()), text.parse::<Ipv4Addr>().ok());
+        }
+
+        #[test]
+        fn no_bytes_make_an_entry_parser_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let _ = xff_entry(&bytes);
+            let _ = forwarded_element(&bytes);
+            let _ = single_address(&bytes);
+            let _ = SplitUnquoted::new(&bytes, b',').count();
+        }
+    }
+
     #[test]
     fn a_single_address_header_holds_exactly_one_address() {
         assert_eq!(single_address(b"198.51.100.1"), Ok(v4("198.51.100.1")));

@@ -201,9 +201,9 @@ impl ClientIpResolver {
         }
     }
 
-    /// Refuses a chain over the byte or entry limits. Entries of
-    /// `X-Forwarded-For` are counted by commas; `Forwarded` is counted while
-    /// it is split.
+    /// Refuses a chain over the byte or entry limits, before any parsing.
+    /// Entries are counted by commas: exact for `X-Forwarded-For`, an upper
+    /// bound for `Forwarded` (a quoted value may hold a comma).
     fn check_size(&self, lines: &GetAll<'_, HeaderValue>) -> Result<(), Failed> {
         let (mut bytes, mut entries) = (0usize, 0usize);
         for line in lines.iter() {
