@@ -140,8 +140,14 @@ fn default_rotate_after() -> Duration {
     DEFAULT_ROTATE_AFTER
 }
 
+/// Writes a period in the largest whole unit: `90d`, `12h`, `30m`, `45s`.
 fn serialize_duration<S: Serializer>(duration: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&humantime::format_duration(*duration))
+    let secs = duration.as_secs();
+    let (count, unit) = [(86_400, "d"), (3_600, "h"), (60, "m")]
+        .into_iter()
+        .find(|(size, _)| secs % size == 0 && secs > 0)
+        .map_or((secs, "s"), |(size, unit)| (secs / size, unit));
+    s.collect_str(&format_args!("{count}{unit}"))
 }
 
 fn deserialize_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
