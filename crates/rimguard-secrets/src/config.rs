@@ -145,7 +145,7 @@ fn serialize_duration<S: Serializer>(duration: &Duration, s: S) -> Result<S::Ok,
     let secs = duration.as_secs();
     let (count, unit) = [(86_400, "d"), (3_600, "h"), (60, "m")]
         .into_iter()
-        .find(|(size, _)| secs % size == 0 && secs > 0)
+        .find(|(size, _)| secs > 0 && secs.is_multiple_of(*size))
         .map_or((secs, "s"), |(size, unit)| (secs / size, unit));
     s.collect_str(&format_args!("{count}{unit}"))
 }
