@@ -69,7 +69,7 @@ fn secrets_keys_and_layers_print_redacted() {
         .load("canary", &["env:CANARY".parse().unwrap()])
         .unwrap();
     let api_layer = ApiKeyLayer::new(keys.clone());
-    let api_service = api_layer.clone().layer(service_fn(|_: Request<()>| async {
+    let api_service = api_layer.layer(service_fn(|_: Request<()>| async {
         Ok::<_, ()>(Response::new(()))
     }));
     let webhook = WebhookSignatureLayer::whatsapp(signing.clone(), secret.clone());
