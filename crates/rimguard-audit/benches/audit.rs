@@ -1,0 +1,225 @@
+//! The audit layer's cost and the file sink's records per second, beside a
+//! bare service and tower-http's `TraceLayer` with a JSON
+//! `tracing-subscriber` writing through `tracing-appender`, on the same
+//! requests.
+//!
+//! ```text
+//! cargo bench -p rimguard-audit --bench audit -- --warm-up-time 1 --measurement-time 3
+//! ```
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::path::Path;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Empty;
+use rimguard_audit::{
+    AuditLayer, AuditSink, FileSink, FlushPolicy, Outcome, PendingRecord, QueuedSink, RequestId,
+    SinkGuard,
+};
+use rimguard_core::ClientIp;
+use tower::{Service, ServiceBuilder, service_fn};
+
+type Body = Empty<Bytes>;
+
+fn request() -> Request<Body> {
+    let mut req = Request::get("/orders/42?token=s3cret&page=2")
+        .header("user-agent", "rimguard-bench/1.0")
+        .header("accept", "application/json")
+        .body(Empty::new())
+        .expect("a static request is valid");
+    req.extensions_mut()
+        .insert(ClientIp::from_peer([203, 0, 113, 7].into()));
+    req
+}
+
+async fn hello(_req: Request<Body>) -> Result<Response<Body>, Infallible> {
+    Ok(Response::new(Empty::new()))
+}
+
+/// Polls a future that completes without waiting (every service here does).
+fn ready<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("bench services answer without waiting"),
+    }
+}
+
+fn call<S, B>(service: &mut S) -> StatusCode
+where
+    S: Service<Request<Body>, Response = Response<B>>,
+    S::Error: std::fmt::Debug,
+{
+    let response = ready(service.call(request())).expect("bench services do not fail");
+    response.status()
+}
+
+fn audit_file(dir: &Path, name: &str, flush: FlushPolicy) -> (QueuedSink, SinkGuard) {
+    FileSink::builder(dir.join(name))
+        .flush(flush)
+        .build()
+        .expect("the temp dir is writable")
+}
+
+fn batch() -> FlushPolicy {
+    FlushPolicy::Batch {
+        max_records: 256.try_into().expect("256 is not zero"),
+        max_delay: Duration::from_millis(50),
+    }
+}
+
+fn baseline_subscriber(
+    dir: &Path,
+    name: &str,
+) -> (
+    impl tracing::Subscriber + Send + Sync,
+    tracing_appender::non_blocking::WorkerGuard,
+) {
+    let appender = tracing_appender::rolling::never(dir, name);
+    // Lossless, as the audit sink is: the default would drop lines when full.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(appender);
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(writer)
+        .finish();
+    (subscriber, guard)
+}
+
+/// Per-request cost on the request's thread (the writers run beside it).
+fn per_request(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut group = c.benchmark_group("audit/per_request");
+    group.throughput(Throughput::Elements(1));
+
+    let mut bare = service_fn(hello);
+    group.bench_function("bare", |b| b.iter(|| call(&mut bare)));
+
+    let (sink, guard) = audit_file(dir.path(), "layer.jsonl", FlushPolicy::EveryRecord);
+    let mut audited = ServiceBuilder::new()
+        .layer(AuditLayer::new(sink))
+        .service_fn(hello);
+    group.bench_function("audit_layer_file", |b| b.iter(|| call(&mut audited)));
+    let stats = guard.shutdown().expect("the final flush succeeds");
+    assert_eq!(stats.lost(), 0, "the audit sink lost records");
+
+    let (subscriber, guard) = baseline_subscriber(dir.path(), "trace.jsonl");
+    let mut traced = ServiceBuilder::new()
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .service_fn(hello);
+    tracing::subscriber::with_default(subscriber, || {
+        group.bench_function("trace_layer_json_appender", |b| {
+            b.iter(|| call(&mut traced))
+        });
+    });
+    drop(guard);
+    group.finish();
+}
+
+/// Requests until every record is in the file: records per second of the
+/// whole path, writer included.
+fn records_per_second(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut group = c.benchmark_group("audit/records_written");
+    group.throughput(Throughput::Elements(1));
+
+    for (name, flush) in [
+        ("audit_every_record", FlushPolicy::EveryRecord),
+        ("audit_batch", batch()),
+    ] {
+        let (sink, guard) = audit_file(dir.path(), &format!("{name}.jsonl"), flush);
+        let mut audited = ServiceBuilder::new()
+            .layer(AuditLayer::new(sink.clone()))
+            .service_fn(hello);
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    call(&mut audited);
+                }
+                sink.flush().expect("the flush succeeds");
+                start.elapsed()
+            })
+        });
+        assert_eq!(
+            guard.shutdown().expect("the final flush succeeds").lost(),
+            0
+        );
+    }
+
+    let mut traced = ServiceBuilder::new()
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .service_fn(hello);
+    let mut run = 0;
+    group.bench_function("trace_layer_json_appender", |b| {
+        b.iter_custom(|iters| {
+            run += 1;
+            let (subscriber, guard) =
+                baseline_subscriber(dir.path(), &format!("trace-{run}.jsonl"));
+            let start = Instant::now();
+            tracing::subscriber::with_default(subscriber, || {
+                for _ in 0..iters {
+                    call(&mut traced);
+                }
+            });
+            drop(guard); // waits until the worker has written every line
+            start.elapsed()
+        })
+    });
+    group.finish();
+}
+
+/// The file sink alone: prebuilt records into the chained file.
+fn file_sink(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut group = c.benchmark_group("audit/file_sink");
+    group.throughput(Throughput::Elements(1));
+    let uri: http::Uri = "/orders/42?token=s3cret&page=2"
+        .parse()
+        .expect("a valid URI");
+    let record = PendingRecord::new(SystemTime::now(), RequestId::generate(), Method::GET, uri)
+        .client_ip([203, 0, 113, 7].into())
+        .finish(StatusCode::OK, Duration::from_micros(120), Outcome::Allowed);
+
+    let (sink, guard) = audit_file(dir.path(), "sink.jsonl", FlushPolicy::EveryRecord);
+    group.bench_function("chained_every_record", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                sink.submit(record.clone());
+            }
+            sink.flush().expect("the flush succeeds");
+            start.elapsed()
+        })
+    });
+    assert_eq!(
+        guard.shutdown().expect("the final flush succeeds").lost(),
+        0
+    );
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(30)
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = per_request, records_per_second, file_sink
+}
+criterion_main!(benches);
