@@ -1,0 +1,379 @@
+//! Payment card numbers and phone numbers: one hand-written pass over runs
+//! of digits.
+//!
+//! A run is a digit, then digits and single separators (space, `-`, `.`,
+//! parentheses; at most two separator bytes in a row), an optional leading
+//! `+` or `(`. The run is then judged as a whole, and, when it is neither a
+//! card nor a phone, each shorter run of whole groups, longest first, so a
+//! phone number right after an order number is still found.
+
+use super::{Hit, Span, after_ansi};
+
+const MAX_GROUPS: usize = 8;
+const MAX_DIGITS: usize = 24;
+
+/// One run of digit groups.
+#[derive(Debug, Default)]
+struct Run {
+    /// Byte ranges of the groups.
+    groups: [(usize, usize); MAX_GROUPS],
+    len: usize,
+    /// The separator byte seen between groups, when all were the same.
+    sep: Option<u8>,
+    mixed_seps: bool,
+}
+
+impl Run {
+    fn digits(&self, from: usize, to: usize) -> usize {
+        self.groups[from..to].iter().map(|(s, e)| e - s).sum()
+    }
+}
+
+/// Finds cards and phones in `hay`, pushing them onto `out`.
+pub(crate) fn scan(hay: &[u8], cards: bool, phones: bool, out: &mut Vec<Span>) {
+    let mut i = 0;
+    while let Some(offset) = hay[i..].iter().position(u8::is_ascii_digit) {
+        let start = i + offset;
+        if start > 0
+            && hay[start - 1] == b'%'
+            && hay.get(start + 1).is_some_and(|b| b.is_ascii_hexdigit())
+        {
+            // A percent escape such as `%2B` or `%20`, not a number.
+            i = start + 2;
+            continue;
+        }
+        if glued_to_word(hay, start) {
+            i = skip_word(hay, start);
+            continue;
+        }
+        let (run, end) = read_run(hay, start);
+        if run.len > 0 {
+            judge(hay, &run, cards, phones, out);
+        }
+        i = end.max(start + 1);
+    }
+}
+
+/// True when the digit at `at` continues a word, a decimal or a version:
+/// `abc123`, `v1.2`, `uuid-…-446655440000`, `3.14159…`.
+fn glued_to_word(hay: &[u8], at: usize) -> bool {
+    if encoded_plus_before(hay, at) || after_ansi(hay, at) {
+        return false;
+    }
+    let Some(&prev) = at.checked_sub(1).and_then(|i| hay.get(i)) else {
+        return false;
+    };
+    if prev.is_ascii_alphanumeric() || prev == b'_' {
+        return true;
+    }
+    let before = at.checked_sub(2).and_then(|i| hay.get(i)).copied();
+    matches!(prev, b'.' | b'-') && before.is_some_and(|b| b.is_ascii_alphanumeric())
+}
+
+/// True when `%2B` (a percent-encoded `+`) ends right before `at`.
+fn encoded_plus_before(hay: &[u8], at: usize) -> bool {
+    at >= 3 && hay[at - 3..at].eq_ignore_ascii_case(b"%2b")
+}
+
+/// The length of the `+` (or `%2B`) right before `at`, if any.
+fn plus_before(hay: &[u8], at: usize) -> usize {
+    if encoded_plus_before(hay, at) {
+        3
+    } else {
+        usize::from(at > 0 && hay[at - 1] == b'+')
+    }
+}
+
+fn skip_word(hay: &[u8], from: usize) -> usize {
+    let rest = &hay[from..];
+    from + rest
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        .unwrap_or(rest.len())
+}
+
+fn is_sep(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'.' | b'(' | b')')
+}
+
+/// Reads the run of digit groups starting at `start`. Returns the run (empty
+/// when it is not a candidate at all) and where scanning resumes.
+fn read_run(hay: &[u8], start: usize) -> (Run, usize) {
+    let mut run = Run::default();
+    let mut j = start;
+    let mut digits = 0;
+    loop {
+        let group_start = j;
+        while j < hay.len() && hay[j].is_ascii_digit() {
+            j += 1;
+        }
+        digits += j - group_start;
+        if run.len == MAX_GROUPS || digits > MAX_DIGITS {
+            return (Run::default(), skip_digits_and_seps(hay, j));
+        }
+        run.groups[run.len] = (group_start, j);
+        run.len += 1;
+
+        let mut k = j;
+        while k < hay.len() && k - j < 2 && is_sep(hay[k]) {
+            k += 1;
+        }
+        if k == j || k >= hay.len() || !hay[k].is_ascii_digit() {
+            break;
+        }
+        note_separator(&mut run, &hay[j..k]);
+        j = k;
+    }
+    if ends_glued(hay, j) {
+        return (Run::default(), skip_word(hay, j));
+    }
+    if hay.get(j) == Some(&b':') && run.len > 1 {
+        // `2026-12-03 11:43`: the last group is an hour, not a digit of a number.
+        run.len -= 1;
+    }
+    (run, j)
+}
+
+fn skip_digits_and_seps(hay: &[u8], from: usize) -> usize {
+    let rest = &hay[from..];
+    from + rest
+        .iter()
+        .position(|b| !(b.is_ascii_digit() || is_sep(*b)))
+        .unwrap_or(rest.len())
+}
+
+fn note_separator(run: &mut Run, seps: &[u8]) {
+    let sep = if seps.len() == 1 { seps[0] } else { b'(' };
+    match run.sep {
+        None => run.sep = Some(sep),
+        Some(seen) if seen != sep => run.mixed_seps = true,
+        Some(_) => {}
+    }
+}
+
+/// True when the run is followed by a letter (`123abc`) or by `.`/`-` and a
+/// letter (`1234567890.example`).
+fn ends_glued(hay: &[u8], end: usize) -> bool {
+    match hay.get(end) {
+        Some(b) if b.is_ascii_alphanumeric() || *b == b'_' => true,
+        Some(b'.' | b'-') => hay.get(end + 1).is_some_and(u8::is_ascii_alphabetic),
+        _ => false,
+    }
+}
+
+fn judge(hay: &[u8], run: &Run, cards: bool, phones: bool, out: &mut Vec<Span>) {
+    if is_ipv4_like(run) {
+        return;
+    }
+    let mut from = 0;
+    while from < run.len {
+        let found = (from + 1..=run.len)
+            .rev()
+            .find_map(|to| classify(hay, run, from, to, cards, phones).map(|hit| (to, hit)));
+        match found {
+            Some((to, hit)) => {
+                let start = span_start(hay, run.groups[from].0, from == 0, hit);
+                out.push(Span {
+                    start,
+                    end: run.groups[to - 1].1,
+                    hit,
+                });
+                from = to;
+            }
+            None => from += 1,
+        }
+    }
+}
+
+fn is_ipv4_like(run: &Run) -> bool {
+    run.len == 4
+        && run.sep == Some(b'.')
+        && !run.mixed_seps
+        && run.groups[..4].iter().all(|(s, e)| e - s <= 3)
+}
+
+/// Where the masked text starts: a phone takes its `+` or `(` with it.
+fn span_start(hay: &[u8], first_digit: usize, first_group: bool, hit: Hit) -> usize {
+    let prev = first_digit.checked_sub(1).map(|i| hay[i]);
+    match (hit, prev) {
+        (Hit::Phone, _) if first_group && plus_before(hay, first_digit) > 0 => {
+            first_digit - plus_before(hay, first_digit)
+        }
+        (Hit::Phone, Some(b'(')) if first_group => first_digit - 1,
+        _ => first_digit,
+    }
+}
+
+fn classify(
+    hay: &[u8],
+    run: &Run,
+    from: usize,
+    to: usize,
+    cards: bool,
+    phones: bool,
+) -> Option<Hit> {
+    let digits = run.digits(from, to);
+    if digits < 8 {
+        return None;
+    }
+    if cards && (13..=19).contains(&digits) && is_card(hay, run, from, to) {
+        return Some(Hit::Card);
+    }
+    let plus = from == 0 && plus_before(hay, run.groups[0].0) > 0;
+    (phones && is_phone(hay, run, from, to, plus)).then_some(Hit::Phone)
+}
+
+fn is_card(hay: &[u8], run: &Run, from: usize, to: usize) -> bool {
+    let first = hay[run.groups[from].0];
+    if !(b'2'..=b'6').contains(&first) {
+        return false;
+    }
+    let lens: Vec<usize> = run.groups[from..to].iter().map(|(s, e)| e - s).collect();
+    let grouped = match lens.as_slice() {
+        [_] => true,
+        [4, 6, 5] | [4, 6, 4] => true,
+        [init @ .., last] => init.iter().all(|l| *l == 4) && (1..=4).contains(last),
+        [] => false,
+    };
+    let seps_ok = to - from == 1 || (!run.mixed_seps && matches!(run.sep, Some(b' ' | b'-')));
+    grouped && seps_ok && luhn(run.groups[from..to].iter().flat_map(|(s, e)| &hay[*s..*e]))
+}
+
+/// The Luhn check digit test over ASCII digits.
+pub(crate) fn luhn<'a>(digits: impl DoubleEndedIterator<Item = &'a u8>) -> bool {
+    let sum: u32 = digits
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let twice = d * 2;
+                if twice > 9 { twice - 9 } else { twice }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+fn is_phone(hay: &[u8], run: &Run, from: usize, to: usize, plus: bool) -> bool {
+    let groups = &run.groups[from..to];
+    let lens: Vec<usize> = groups.iter().map(|(s, e)| e - s).collect();
+    let digits: Vec<u8> = groups
+        .iter()
+        .flat_map(|(s, e)| hay[*s..*e].iter().copied())
+        .collect();
+    let contiguous = groups.len() == 1;
+    let country_code_group = plus || digits[0] == b'1';
+    let groups_ok = lens.iter().skip(1).all(|l| *l >= 2) && (lens[0] >= 2 || country_code_group);
+    if !groups_ok || (run.sep == Some(b'.') && run.mixed_seps) {
+        return false;
+    }
+
+    let n = digits.len();
+    match (plus, digits[0], digits[1]) {
+        (true, first, _) => (8..=15).contains(&n) && first != b'0',
+        (false, b'0', b'0') => (11..=17).contains(&n),
+        (false, b'0', _) => (10..=12).contains(&n),
+        (false, b'1', second) if n == 11 => {
+            second >= b'2' && (contiguous || matches!(lens.as_slice(), [1, 3, 3, 4]))
+        }
+        (false, _, _) if n == 10 => {
+            digits[0] >= b'2' && (contiguous || matches!(lens.as_slice(), [3, 3, 4]))
+        }
+        (false, first, _) => contiguous && (11..=15).contains(&n) && first >= b'2',
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(Hit, &str)> {
+        let mut out = Vec::new();
+        scan(text.as_bytes(), true, true, &mut out);
+        out.iter().map(|s| (s.hit, &text[s.start..s.end])).collect()
+    }
+
+    #[test]
+    fn luhn_accepts_test_cards_and_refuses_a_changed_digit() {
+        assert!(luhn(b"4111111111111111".iter()));
+        assert!(luhn(b"378282246310005".iter()));
+        assert!(!luhn(b"4111111111111112".iter()));
+    }
+
+    #[test]
+    fn cards_are_found_plain_spaced_and_dashed() {
+        assert_eq!(
+            kinds("card 4111111111111111 ok"),
+            [(Hit::Card, "4111111111111111")]
+        );
+        assert_eq!(
+            kinds("pan=4111 1111 1111 1111;"),
+            [(Hit::Card, "4111 1111 1111 1111")]
+        );
+        assert_eq!(
+            kinds("amex 3782-822463-10005"),
+            [(Hit::Card, "3782-822463-10005")]
+        );
+        assert_eq!(
+            kinds("mc:5555555555554444"),
+            [(Hit::Card, "5555555555554444")]
+        );
+    }
+
+    #[test]
+    fn numbers_failing_luhn_or_shaped_wrong_are_not_cards() {
+        assert!(kinds("id 4111111111111112").is_empty());
+        assert!(
+            kinds("4111 11 1111 1111 111")
+                .iter()
+                .all(|(h, _)| *h != Hit::Card)
+        );
+        assert!(kinds("ts=1733226182123456789").is_empty());
+        assert!(kinds("hash 9a4111111111111111").is_empty());
+    }
+
+    #[test]
+    fn phones_are_found_in_their_common_shapes() {
+        assert_eq!(
+            kinds("to +44 20 7946 0958."),
+            [(Hit::Phone, "+44 20 7946 0958")]
+        );
+        assert_eq!(kinds("from=+447911123456"), [(Hit::Phone, "+447911123456")]);
+        assert_eq!(kinds("07911 123456"), [(Hit::Phone, "07911 123456")]);
+        assert_eq!(kinds("wa_id 447911123456"), [(Hit::Phone, "447911123456")]);
+        assert_eq!(
+            kinds("call (555) 123-4567"),
+            [(Hit::Phone, "(555) 123-4567")]
+        );
+        assert_eq!(
+            kinds("+1 (555) 123-4567"),
+            [(Hit::Phone, "+1 (555) 123-4567")]
+        );
+        assert_eq!(kinds("555.123.4567"), [(Hit::Phone, "555.123.4567")]);
+        assert_eq!(
+            kinds("order 12 447911123456"),
+            [(Hit::Phone, "447911123456")]
+        );
+        assert_eq!(
+            kinds("?phone=%2B447911123456&x"),
+            [(Hit::Phone, "%2B447911123456")]
+        );
+    }
+
+    #[test]
+    fn dates_times_addresses_and_ids_are_not_phones() {
+        assert!(kinds("2026-12-03T11:43:02.123456Z").is_empty());
+        assert!(kinds("at 2026-12-03 11:43:02").is_empty());
+        assert!(kinds("peer 192.168.100.200:8080").is_empty());
+        assert!(kinds("id 550e8400-e29b-41d4-a716-446655440000").is_empty());
+        assert!(kinds("ms 1733226182123 and s 1733226182").is_empty());
+        assert!(kinds("pi 3.14159265358979").is_empty());
+        assert!(kinds("v10.0.19041.1234").is_empty());
+        assert!(kinds("1 2 3 4 5 6 7 8 9 0").is_empty());
+        assert!(kinds("+0123456789").is_empty());
+        assert!(kinds("12345").is_empty());
+    }
+}

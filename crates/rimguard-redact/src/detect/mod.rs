@@ -1,0 +1,427 @@
+//! The scanner: finds what to mask in a byte string.
+//!
+//! Three passes, each linear in the input and each cheap on clean text:
+//!
+//! 1. one case-sensitive Aho-Corasick automaton holding the exact values of
+//!    the registered secrets (raw and escaped as JSON, `Debug` and URLs
+//!    print them) and the literal anchor of every credential shape; a
+//!    credential's verifying regex runs only at an anchor;
+//! 2. one ASCII case-insensitive automaton holding the sensitive names
+//!    (headers, query parameters, fields) and the authentication scheme
+//!    words, whose values are then read by hand;
+//! 3. a hand-written pass over digit runs (cards, phones) and over `@`
+//!    (e-mail addresses, found with `memchr`).
+
+pub(crate) mod credentials;
+pub(crate) mod digits;
+pub(crate) mod email;
+pub(crate) mod keys;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use regex::bytes::Regex;
+
+use credentials::{CredentialPattern, PRIVATE_KEY, credential_patterns};
+use keys::KeyRule;
+
+/// One stretch of input to mask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) hit: Hit,
+}
+
+/// What a span is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hit {
+    /// The registered secret with this index.
+    Secret(u32),
+    /// The credential pattern with this index in [`credential_patterns`].
+    Credential(u16),
+    Card,
+    Phone,
+    Email,
+    /// A value after a sensitive name or scheme word, or overlapping finds.
+    Field,
+}
+
+/// What an anchor-automaton pattern stands for.
+#[derive(Debug)]
+enum Target {
+    /// A registered secret's value; `raw_special` when it is the raw form of
+    /// a value holding a quote or backslash (it cannot be JSON output).
+    Secret { index: u32, raw_special: bool },
+    /// A credential anchor and the patterns to try there, in order.
+    Anchor(Box<[u16]>),
+}
+
+/// What a name-automaton pattern stands for.
+#[derive(Debug)]
+enum NameTarget {
+    Name(KeyRule),
+    Scheme,
+}
+
+/// What the scanner looks for.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) credentials: bool,
+    pub(crate) cards: bool,
+    pub(crate) phones: bool,
+    pub(crate) emails: bool,
+}
+
+/// The compiled scanner.
+pub(crate) struct Engine {
+    anchors: Option<AhoCorasick>,
+    targets: Vec<Target>,
+    names: Option<AhoCorasick>,
+    name_targets: Vec<NameTarget>,
+    settings: Settings,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("literals", &self.targets.len())
+            .field("names", &self.name_targets.len())
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+/// A credential pattern's compiled verifier.
+struct Verifier {
+    regex: Regex,
+    group: Option<usize>,
+}
+
+fn verifiers() -> &'static [Verifier] {
+    static VERIFIERS: OnceLock<Vec<Verifier>> = OnceLock::new();
+    VERIFIERS.get_or_init(|| credential_patterns().iter().map(compile).collect())
+}
+
+fn compile(pattern: &CredentialPattern) -> Verifier {
+    let source = if pattern.lookbehind() == 0 {
+        format!("^(?:{})", pattern.regex())
+    } else {
+        format!("(?:{})", pattern.regex())
+    };
+    let regex = Regex::new(&source).expect("the built-in credential patterns are valid regexes");
+    let group = regex.capture_names().position(|name| name == Some("s"));
+    Verifier { regex, group }
+}
+
+/// The byte strings under which a secret may reach a log: as is, escaped as
+/// a JSON string, escaped by `Debug`, and percent-encoded in a URL.
+pub(crate) fn secret_variants(raw: &str) -> Vec<Vec<u8>> {
+    let json = serde_json::to_string(raw).expect("a str always serializes as JSON");
+    let debug = format!("{raw:?}");
+    let mut variants = vec![
+        raw.as_bytes().to_vec(),
+        json.as_bytes()[1..json.len() - 1].to_vec(),
+        debug.as_bytes()[1..debug.len() - 1].to_vec(),
+        percent_encode(raw.as_bytes()),
+    ];
+    variants.sort();
+    variants.dedup();
+    variants
+}
+
+fn percent_encode(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    for &b in raw {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b);
+        } else {
+            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+        }
+    }
+    out
+}
+
+impl Engine {
+    /// Compiles the automata. `secrets` are raw values (already checked for
+    /// length), `names` the sensitive names with what they stand for.
+    pub(crate) fn new(
+        secrets: &[&[u8]],
+        names: &BTreeMap<String, KeyRule>,
+        settings: Settings,
+    ) -> Self {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut targets = Vec::new();
+        for (index, raw) in secrets.iter().enumerate() {
+            let index = u32::try_from(index).expect("fewer than 2^32 secrets are registered");
+            let text = String::from_utf8_lossy(raw);
+            let special = raw.iter().any(|b| matches!(b, b'"' | b'\\'));
+            for variant in secret_variants(&text) {
+                let raw_special = special && variant.as_slice() == *raw;
+                literals.push(variant);
+                targets.push(Target::Secret { index, raw_special });
+            }
+        }
+        if settings.credentials {
+            let mut by_anchor: BTreeMap<&str, Vec<u16>> = BTreeMap::new();
+            for (i, pattern) in credential_patterns().iter().enumerate() {
+                let i = u16::try_from(i).expect("the pattern table is small");
+                for anchor in pattern.anchors() {
+                    by_anchor.entry(anchor).or_default().push(i);
+                }
+            }
+            for (anchor, patterns) in by_anchor {
+                literals.push(anchor.as_bytes().to_vec());
+                targets.push(Target::Anchor(patterns.into_boxed_slice()));
+            }
+        }
+
+        let mut name_literals: Vec<Vec<u8>> = Vec::new();
+        let mut name_targets = Vec::new();
+        for (name, rule) in names {
+            name_literals.push(name.as_bytes().to_vec());
+            name_targets.push(NameTarget::Name(*rule));
+        }
+        for scheme in ["bearer", "basic"] {
+            if !names.contains_key(scheme) {
+                name_literals.push(scheme.as_bytes().to_vec());
+                name_targets.push(NameTarget::Scheme);
+            }
+        }
+
+        Self {
+            anchors: automaton(&literals, false),
+            targets,
+            names: automaton(&name_literals, true),
+            name_targets,
+            settings,
+        }
+    }
+
+    /// Every span to mask in `hay`, unsorted and possibly overlapping.
+    pub(crate) fn find(&self, hay: &[u8]) -> Vec<Span> {
+        let mut out = Vec::new();
+        if let Some(ac) = &self.anchors {
+            self.find_literals(ac, hay, &mut out);
+        }
+        if let Some(ac) = &self.names {
+            self.find_names(ac, hay, &mut out);
+        }
+        if self.settings.cards || self.settings.phones {
+            digits::scan(hay, self.settings.cards, self.settings.phones, &mut out);
+        }
+        if self.settings.emails {
+            email::scan(hay, &mut out);
+        }
+        out
+    }
+
+    fn find_literals(&self, ac: &AhoCorasick, hay: &[u8], out: &mut Vec<Span>) {
+        let mut pos = 0;
+        while let Some(m) = ac.find(Input::new(hay).span(pos..hay.len())) {
+            let span = match &self.targets[m.pattern().as_usize()] {
+                Target::Secret { index, raw_special } => {
+                    let skip = escaped_at(hay, m.start())
+                        || (*raw_special && line_is_json(hay, m.start()));
+                    (!skip).then_some(Span {
+                        start: m.start(),
+                        end: m.end(),
+                        hit: Hit::Secret(*index),
+                    })
+                }
+                Target::Anchor(patterns) => {
+                    patterns.iter().find_map(|p| verify(hay, m.start(), *p))
+                }
+            };
+            pos = match span {
+                Some(span) => {
+                    out.push(span);
+                    span.end.max(m.start() + 1)
+                }
+                None => m.start() + 1,
+            };
+        }
+    }
+
+    fn find_names(&self, ac: &AhoCorasick, hay: &[u8], out: &mut Vec<Span>) {
+        let mut pos = 0;
+        while let Some(m) = ac.find(Input::new(hay).span(pos..hay.len())) {
+            let span = match &self.name_targets[m.pattern().as_usize()] {
+                NameTarget::Name(rule) => keys::value_after_name(hay, m.start(), m.end(), *rule),
+                NameTarget::Scheme => keys::token_after_scheme(hay, m.start(), m.end()),
+            };
+            pos = match span {
+                Some(span) => {
+                    out.push(span);
+                    span.end.max(m.start() + 1)
+                }
+                None => m.start() + 1,
+            };
+        }
+    }
+}
+
+fn automaton(literals: &[Vec<u8>], case_insensitive: bool) -> Option<AhoCorasick> {
+    if literals.is_empty() {
+        return None;
+    }
+    let ac = AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .ascii_case_insensitive(case_insensitive)
+        .build(literals)
+        .expect("a few thousand short literals fit the automaton's limits");
+    Some(ac)
+}
+
+/// Runs credential pattern `index` at an anchor found at `at`.
+fn verify(hay: &[u8], at: usize, index: u16) -> Option<Span> {
+    let pattern = &credential_patterns()[usize::from(index)];
+    let verifier = &verifiers()[usize::from(index)];
+    let hit = Hit::Credential(index);
+    if pattern.name() == PRIVATE_KEY {
+        return private_key(hay, at, &verifier.regex).map(|end| Span {
+            start: at,
+            end,
+            hit,
+        });
+    }
+
+    let from = at - pattern.lookbehind().min(at);
+    let to = hay.len().min(at + pattern.window());
+    let window = &hay[from..to];
+    if pattern.lookbehind() == 0 {
+        let first = pattern.anchors()[0].as_bytes()[0];
+        let glued = at > 0
+            && first.is_ascii_alphanumeric()
+            && hay[at - 1].is_ascii_alphanumeric()
+            && !after_ansi(hay, at);
+        if glued {
+            return None;
+        }
+    }
+    let (start, end) = match verifier.group {
+        Some(group) => {
+            let caps = verifier.regex.captures(window)?;
+            let m = caps.get(group)?;
+            (m.start(), m.end())
+        }
+        None => {
+            let found = verifier
+                .regex
+                .find_iter(window)
+                .find(|m| from + m.end() > at)?;
+            // A token longer than its shape is still that token: mask the rest too.
+            let tail = window[found.end()..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
+            (found.start(), found.end() + tail.count())
+        }
+    };
+    (from + start <= at || verifier.group.is_some()).then_some(Span {
+        start: from + start,
+        end: from + end,
+        hit,
+    })
+}
+
+/// The end of a private key block whose `-----BEGIN` is at `at`.
+fn private_key(hay: &[u8], at: usize, header: &Regex) -> Option<usize> {
+    let head = header.find(&hay[at..hay.len().min(at + 80)])?;
+    let body_start = at + head.end();
+    let region_end = memchr::memchr(b'"', &hay[body_start..]).map_or(hay.len(), |i| body_start + i);
+    let region = &hay[body_start..region_end.min(body_start + 64 * 1024)];
+    if let Some(i) = memchr::memmem::find(region, b"-----END") {
+        let after = body_start + i + 8;
+        let tail = &hay[after..region_end.min(after + 64)];
+        let close = memchr::memmem::find(tail, b"-----").map_or(0, |j| j + 5);
+        return Some(after + close);
+    }
+    let mut end = body_start;
+    while end < region_end {
+        match (hay[end], hay.get(end + 1)) {
+            (b'\\', Some(b'n' | b'r' | b't')) => end += 2,
+            (b, _)
+                if b.is_ascii_alphanumeric()
+                    || matches!(b, b'+' | b'/' | b'=' | b' ' | b'\n' | b'\r' | b'\t') =>
+            {
+                end += 1;
+            }
+            _ => break,
+        }
+    }
+    Some(end)
+}
+
+/// True when the byte at `at` is the second byte of an escape sequence:
+/// preceded by an odd number of backslashes.
+pub(crate) fn escaped_at(hay: &[u8], at: usize) -> bool {
+    let backslashes = hay[..at].iter().rev().take_while(|b| **b == b'\\').count();
+    backslashes % 2 == 1
+}
+
+/// True when an ANSI colour sequence (`ESC [ 3 m`) ends right before `at`.
+pub(crate) fn after_ansi(hay: &[u8], at: usize) -> bool {
+    let Some(body) = hay[..at].strip_suffix(b"m") else {
+        return false;
+    };
+    let params = body
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit() || **b == b';')
+        .count();
+    body[..body.len() - params].ends_with(b"\x1b[")
+}
+
+/// True when the line holding byte `at` is a JSON object (starts with `{`).
+pub(crate) fn line_is_json(hay: &[u8], at: usize) -> bool {
+    let line_start = memchr::memrchr(b'\n', &hay[..at]).map_or(0, |i| i + 1);
+    hay[line_start..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_credential_pattern_compiles() {
+        assert_eq!(verifiers().len(), credential_patterns().len());
+    }
+
+    #[test]
+    fn no_anchor_is_a_prefix_of_another() {
+        let mut anchors: Vec<&str> = credential_patterns()
+            .iter()
+            .flat_map(|p| p.anchors().iter().copied())
+            .collect();
+        anchors.sort_unstable();
+        anchors.dedup();
+        for a in &anchors {
+            for b in &anchors {
+                assert!(a == b || !b.starts_with(a), "{a} is a prefix of {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn secrets_are_known_in_every_escaped_form() {
+        let variants = secret_variants("a\"b/c");
+        assert!(variants.contains(&b"a\"b/c".to_vec()));
+        assert!(variants.contains(&b"a\\\"b/c".to_vec()));
+        assert!(variants.contains(&b"a%22b%2Fc".to_vec()));
+    }
+
+    #[test]
+    fn an_ansi_sequence_is_a_boundary() {
+        assert!(after_ansi(b"x\x1b[0mtoken", 5));
+        assert!(after_ansi(b"\x1b[1;32mtoken", 7));
+        assert!(!after_ansi(b"form", 4));
+    }
+
+    #[test]
+    fn an_escaped_byte_is_told_from_a_plain_one() {
+        assert!(escaped_at(br"x\n", 2));
+        assert!(!escaped_at(br"x\\n", 3));
+        assert!(!escaped_at(b"xn", 1));
+    }
+}
