@@ -1,0 +1,213 @@
+//! Cost per request of the rate limit layer beside a bare service and
+//! tower_governor's layer, at 1, 10 000 and 1 000 000 live keys, and of
+//! the Redis backend on loopback; and bytes per live key of each.
+//!
+//! ```text
+//! cargo bench -p rimguard-ratelimit --bench ratelimit -- --warm-up-time 1 --measurement-time 3
+//! ```
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use http::{Request, Response};
+use rimguard_core::ClientIp;
+use rimguard_ratelimit::{ClientIpKey, Quota, RateLimitLayer, RedisBackend};
+use tower::{Layer, Service, service_fn};
+use tower_governor::GovernorLayer;
+use tower_governor::governor::GovernorConfigBuilder;
+
+/// Resident memory of this process in bytes (Linux), to measure bytes per key.
+fn resident() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+const SIZES: [u32; 3] = [1, 10_000, 1_000_000];
+
+fn addr(i: u32) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i))
+}
+
+/// The same request for every contender: both the rimguard and the
+/// tower_governor view of the peer.
+fn request(i: u32) -> Request<Body> {
+    let mut request = Request::new(Body::empty());
+    request
+        .extensions_mut()
+        .insert(ClientIp::from_peer(addr(i)));
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(SocketAddr::new(addr(i), 40_000)));
+    request
+}
+
+async fn bare(_: Request<Body>) -> Result<Response<Body>, Infallible> {
+    Ok(Response::new(Body::empty()))
+}
+
+/// Polls a future that completes without waiting, as these do.
+fn run<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the benched services never wait"),
+    }
+}
+
+fn call<S, B>(service: &mut S, i: u32) -> Response<B>
+where
+    S: Service<Request<Body>, Response = Response<B>, Error = Infallible>,
+{
+    run(service.call(request(i))).expect("infallible")
+}
+
+fn generous() -> Quota {
+    Quota::per_second(NonZeroU32::new(1_000_000_000).expect("not zero"))
+}
+
+fn in_memory(c: &mut Criterion) {
+    let mut group = c.benchmark_group("in_memory");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+
+    for keys in SIZES {
+        let mut next = 0u32;
+        let mut cycle = move || {
+            next = if next + 1 >= keys { 0 } else { next + 1 };
+            next
+        };
+
+        let mut service = service_fn(bare);
+        group.bench_with_input(BenchmarkId::new("bare", keys), &keys, |b, _| {
+            b.iter(|| black_box(call(&mut service, cycle())))
+        });
+
+        let before = resident();
+        let layer = RateLimitLayer::builder(ClientIpKey::new())
+            .quota(generous())
+            .max_keys((keys as usize * 11 / 10).max(64))
+            .build()
+            .expect("a valid bench limiter");
+        let mut service = layer.layer(service_fn(bare));
+        (0..keys).for_each(|i| drop(call(&mut service, i)));
+        let stats = layer.stats();
+        report(
+            "rimguard",
+            keys,
+            resident().saturating_sub(before),
+            stats.keys,
+        );
+        group.bench_with_input(BenchmarkId::new("rimguard", keys), &keys, |b, _| {
+            b.iter(|| black_box(call(&mut service, cycle())))
+        });
+        drop(service);
+        drop(layer);
+
+        let before = resident();
+        let config = GovernorConfigBuilder::default()
+            .per_nanosecond(1)
+            .burst_size(1_000_000_000)
+            .finish()
+            .expect("a valid tower_governor config");
+        let mut service = GovernorLayer::new(Arc::new(config)).layer(service_fn(bare));
+        (0..keys).for_each(|i| drop(call(&mut service, i)));
+        report(
+            "tower_governor",
+            keys,
+            resident().saturating_sub(before),
+            u64::from(keys),
+        );
+        group.bench_with_input(BenchmarkId::new("tower_governor", keys), &keys, |b, _| {
+            b.iter(|| black_box(call(&mut service, cycle())))
+        });
+    }
+    group.finish();
+}
+
+fn report(name: &str, keys: u32, bytes: usize, live: u64) {
+    eprintln!(
+        "memory: {name} with {keys} keys: {live} live, {bytes} resident bytes, {:.1} bytes per live key",
+        bytes as f64 / live.max(1) as f64
+    );
+}
+
+fn redis(c: &mut Criterion) {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let reachable = runtime.block_on(async {
+        let Ok(client) = redis::Client::open(url.as_str()) else {
+            return false;
+        };
+        let connect = client.get_multiplexed_async_connection();
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), connect).await,
+            Ok(Ok(_))
+        )
+    });
+    if !reachable {
+        eprintln!("redis: skipped, no Redis at {url}");
+        return;
+    }
+
+    let mut group = c.benchmark_group("redis_loopback");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+
+    let mut service = service_fn(bare);
+    group.bench_function("bare", |b| {
+        b.iter(|| {
+            runtime
+                .block_on(service.call(request(1)))
+                .expect("infallible")
+        })
+    });
+
+    let backend = RedisBackend::new(&url)
+        .expect("a Redis URL")
+        .key_prefix("rimguard:bench");
+    let layer = RateLimitLayer::builder(ClientIpKey::new())
+        .quota(generous())
+        .redis(backend.timeout(Duration::from_secs(1)))
+        .build()
+        .expect("a valid bench limiter");
+    let mut service = layer.layer(service_fn(bare));
+    group.bench_function("rimguard_redis", |b| {
+        b.iter(|| {
+            runtime
+                .block_on(service.call(request(1)))
+                .expect("infallible")
+        })
+    });
+    group.finish();
+    let stats = layer.stats();
+    eprintln!(
+        "redis: {} allowed, {} fallbacks",
+        stats.allowed, stats.backend_fallbacks
+    );
+}
+
+criterion_group!(benches, in_memory, redis);
+criterion_main!(benches);

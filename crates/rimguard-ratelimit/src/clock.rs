@@ -1,0 +1,87 @@
+//! Where the in-memory limiter reads the time.
+//!
+//! The limiter reads its clock *inside* the critical section that updates a
+//! key's state, never before it. A limiter that reads the time first and
+//! then takes the state can be preempted in between: another thread moves
+//! the state forward with a later time, and the first thread then judges a
+//! conforming request against a stale "now" and refuses it. Reading the
+//! clock under the shard lock makes the reads of one key monotonic, so
+//! that race cannot happen (see the `no_refusal_below_the_quota` test).
+//!
+//! [`MonotonicClock`] is the real clock; [`FakeClock`] is moved by hand in
+//! tests.
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::Duration;
+//! use rimguard_ratelimit::{Clock, FakeClock};
+//!
+//! let clock = FakeClock::new();
+//! clock.advance(Duration::from_millis(1500));
+//! assert_eq!(clock.now_nanos(), 1_500_000_000);
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A monotonic source of time in nanoseconds since an arbitrary origin.
+pub trait Clock: Send + Sync + fmt::Debug + 'static {
+    /// Nanoseconds since this clock's origin; never decreases.
+    fn now_nanos(&self) -> u64;
+}
+
+/// The system's monotonic clock ([`Instant`]), counted from when this value
+/// was made.
+#[derive(Debug, Clone, Copy)]
+pub struct MonotonicClock {
+    origin: Instant,
+}
+
+impl MonotonicClock {
+    /// A clock whose origin is now.
+    pub fn new() -> Self {
+        Self {
+            origin: Instant::now(),
+        }
+    }
+}
+
+impl Default for MonotonicClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for MonotonicClock {
+    fn now_nanos(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+}
+
+/// A clock that moves only when told to, for tests. Clones share the time.
+#[derive(Debug, Clone, Default)]
+pub struct FakeClock {
+    nanos: Arc<AtomicU64>,
+}
+
+impl FakeClock {
+    /// A clock at zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        self.nanos.fetch_add(by, Ordering::SeqCst);
+    }
+}
+
+impl Clock for FakeClock {
+    fn now_nanos(&self) -> u64 {
+        self.nanos.load(Ordering::SeqCst)
+    }
+}
