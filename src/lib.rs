@@ -14,4 +14,5 @@ pub mod https;
 pub mod stack;
 
 pub use config::Config;
+pub use from_config::BuildContext;
 pub use stack::{Route, Stack, StackBuilder};

@@ -10,6 +10,16 @@ use super::gateway::GatewayConfig;
 use super::routes::RouteConfig;
 use super::source::{self, Locator};
 
+type Named<T> = std::collections::BTreeMap<String, T>;
+#[cfg(feature = "secrets")]
+use rimguard_secrets::config::{ApiKeysConfig, SecretConfig, WebhookConfig};
+#[cfg(not(feature = "secrets"))]
+type ApiKeysConfig = serde::de::IgnoredAny;
+#[cfg(not(feature = "secrets"))]
+type SecretConfig = serde::de::IgnoredAny;
+#[cfg(not(feature = "secrets"))]
+type WebhookConfig = serde::de::IgnoredAny;
+
 #[cfg(not(feature = "headers"))]
 type HttpsSection = serde::de::IgnoredAny;
 #[cfg(feature = "headers")]
@@ -47,6 +57,18 @@ pub struct Config {
     /// `[cors]`: cross-origin resource sharing (feature `cors`).
     #[serde(default)]
     pub cors: Option<CorsSection>,
+    /// `[secrets.<name>]`: secrets the application loads, by source
+    /// (feature `secrets`).
+    #[serde(default)]
+    pub secrets: Named<SecretConfig>,
+    /// `[api_keys.<name>]`: key sets that routes authenticate with
+    /// (feature `secrets`).
+    #[serde(default)]
+    pub api_keys: Named<ApiKeysConfig>,
+    /// `[webhooks.<name>]`: signed webhooks that routes verify (feature
+    /// `secrets`).
+    #[serde(default)]
+    pub webhooks: Named<WebhookConfig>,
     /// `[[routes]]`: named path patterns and the policies they apply.
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
@@ -70,6 +92,29 @@ impl Config {
         self.locator.locate(error)
     }
 
+    /// Loads the secret `[secrets.<name>]` through `resolver`.
+    ///
+    /// # Errors
+    ///
+    /// No such section, or no source yields the secret (every source tried
+    /// is named, never a value).
+    #[cfg(feature = "secrets")]
+    pub fn secret(
+        &self,
+        name: &str,
+        resolver: &rimguard_secrets::Resolver,
+    ) -> Result<rimguard_secrets::secret::SecretString, ConfigError> {
+        let section = self.secrets.get(name).ok_or_else(|| {
+            ConfigError::new(
+                format!("secrets.{name}"),
+                "no such section in the configuration",
+            )
+        })?;
+        section
+            .load(name, resolver)
+            .map_err(|e| self.locate(e.within(&format!("secrets.{name}"))))
+    }
+
     fn check_features(&self) -> Result<(), ConfigError> {
         let needs = |on: bool, present: bool, section: &str, feature: &str| {
             if present && !on {
@@ -91,6 +136,10 @@ impl Config {
             "headers",
         )?;
         needs(cfg!(feature = "cors"), self.cors.is_some(), "cors", "cors")?;
+        let secrets = cfg!(feature = "secrets");
+        needs(secrets, !self.secrets.is_empty(), "secrets", "secrets")?;
+        needs(secrets, !self.api_keys.is_empty(), "api_keys", "secrets")?;
+        needs(secrets, !self.webhooks.is_empty(), "webhooks", "secrets")?;
         Ok(())
     }
 

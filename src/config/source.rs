@@ -115,8 +115,10 @@ fn serde_error(
         .overrides
         .iter()
         .any(|(path, _)| covers(path, &field));
+    let indexed = locator.positions.contains_key(&field);
+    let unknown_key = error.inner().message().starts_with("unknown field");
     match error.inner().span() {
-        Some(span) if !overridden && !span.is_empty() => {
+        Some(span) if !overridden && (unknown_key || !indexed) && !span.is_empty() => {
             let refused = refused.at_offset(text, span.start);
             match &locator.file {
                 Some(file) => refused.in_file(file),

@@ -11,6 +11,7 @@ use super::service::{Dispatch, Matcher, RouteName, StackService};
 use super::step::{self, Step};
 use crate::body::{Body, BoxError};
 use crate::config::{Config, PathPattern};
+use crate::from_config::BuildContext;
 
 /// The whole rimguard stack as one Tower layer.
 ///
@@ -40,7 +41,17 @@ impl Stack {
     /// column: a layer that refuses its settings, a route that names a
     /// list, limit, key set or webhook that the file does not define.
     pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
-        crate::from_config::build(config).map_err(|e| config.locate(e))
+        Self::from_config_with(config, &BuildContext::default())
+    }
+
+    /// As [`from_config`](Self::from_config), with secrets read through
+    /// `context`.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_config`](Self::from_config).
+    pub fn from_config_with(config: &Config, context: &BuildContext) -> Result<Self, ConfigError> {
+        crate::from_config::build(config, context).map_err(|e| config.locate(e))
     }
 
     /// The names of the stack-wide layers, outermost first.
@@ -71,8 +82,7 @@ where
         if !self.inner.routes.is_empty() {
             let routes = self.inner.routes.iter().map(|route| {
                 let chain = route
-                    .steps
-                    .iter()
+                    .steps()
                     .rev()
                     .fold(bottom.clone(), |svc, s| s.wrap(svc));
                 (route.matcher(), chain)
@@ -156,13 +166,19 @@ impl StackBuilder {
 }
 
 /// A named path pattern and the layers that apply to the requests it
-/// matches, in the stack's order whatever the order of the calls.
+/// matches, in the stack's order whatever the order of the calls: IP
+/// allowlist, per-client rate limits, authentication, phone number,
+/// per-customer rate limits.
 #[derive(Debug, Clone)]
 pub struct Route {
     name: RouteName,
     pattern: PathPattern,
     methods: Vec<Method>,
-    steps: Vec<Step>,
+    allowlist: Option<Step>,
+    client_limits: Vec<Step>,
+    auth: Option<Step>,
+    phone: Option<Step>,
+    customer_limits: Vec<Step>,
 }
 
 impl Route {
@@ -182,13 +198,31 @@ impl Route {
             name: RouteName(Arc::from(name)),
             pattern,
             methods: Vec::new(),
-            steps: Vec::new(),
+            allowlist: None,
+            client_limits: Vec::new(),
+            auth: None,
+            phone: None,
+            customer_limits: Vec::new(),
         }
     }
 
     /// Restricts the route to these methods.
     pub fn methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
         self.methods = methods.into_iter().collect();
+        self
+    }
+
+    /// Authenticates callers with an API key (replaces a webhook check).
+    #[cfg(feature = "secrets")]
+    pub fn api_key(mut self, layer: rimguard_secrets::ApiKeyLayer) -> Self {
+        self.auth = Some(Step::ApiKey(layer));
+        self
+    }
+
+    /// Verifies a webhook signature over the raw body (replaces an API key).
+    #[cfg(feature = "secrets")]
+    pub fn webhook(mut self, layer: rimguard_secrets::WebhookSignatureLayer) -> Self {
+        self.auth = Some(Step::Webhook(layer));
         self
     }
 
@@ -199,13 +233,23 @@ impl Route {
 
     /// The names of the route's layers, outermost first.
     pub fn layer_names(&self) -> Vec<&'static str> {
-        self.steps.iter().map(Step::name).collect()
+        self.steps().map(Step::name).collect()
+    }
+
+    pub(crate) fn steps(&self) -> impl DoubleEndedIterator<Item = &Step> {
+        self.allowlist
+            .iter()
+            .chain(&self.client_limits)
+            .chain(&self.auth)
+            .chain(&self.phone)
+            .chain(&self.customer_limits)
     }
 
     fn matcher(&self) -> Matcher {
+        let (name, pattern) = (self.name.clone(), self.pattern.clone());
         Matcher {
-            name: self.name.clone(),
-            pattern: self.pattern.clone(),
+            name,
+            pattern,
             methods: self.methods.clone(),
         }
     }

@@ -30,6 +30,30 @@ where
     BoxCloneSyncService::new(service)
 }
 
+/// Like [`wrap`], for a layer that reads the whole request body and hands
+/// the inner service a `Request<Full<Bytes>>` (webhook signatures, phone
+/// numbers in JSON bodies): the inner service is adapted to take it.
+#[cfg(feature = "secrets")]
+pub(crate) fn wrap_buffered<L, E, B>(layer: &L, inner: Svc<E>) -> Svc<E>
+where
+    L: Layer<Buffered<E>>,
+    L::Service:
+        Service<Request<Body>, Response = Response<B>, Error = E> + Clone + Send + Sync + 'static,
+    <L::Service as Service<Request<Body>>>::Future: Send + 'static,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+    E: 'static,
+{
+    let adapted = inner.map_request(|r: Request<http_body_util::Full<Bytes>>| r.map(body::boxed));
+    let service = layer.layer(BoxCloneSyncService::new(adapted));
+    BoxCloneSyncService::new(service.map_response(|r: Response<B>| r.map(body::boxed)))
+}
+
+/// The inner service of a layer that buffers the request body.
+#[cfg(feature = "secrets")]
+pub(crate) type Buffered<E> =
+    BoxCloneSyncService<Request<http_body_util::Full<Bytes>>, Response<Body>, E>;
+
 /// Boxes the service behind the stack.
 pub(crate) fn bottom<S, B>(service: S) -> Svc<S::Error>
 where
@@ -52,6 +76,10 @@ pub(crate) enum Step {
     Headers(crate::headers::SecurityHeadersLayer),
     #[cfg(feature = "cors")]
     Cors(Box<tower_http::cors::CorsLayer>),
+    #[cfg(feature = "secrets")]
+    ApiKey(rimguard_secrets::ApiKeyLayer),
+    #[cfg(feature = "secrets")]
+    Webhook(rimguard_secrets::WebhookSignatureLayer),
 }
 
 impl Step {
@@ -65,6 +93,10 @@ impl Step {
             Self::Headers(_) => "headers",
             #[cfg(feature = "cors")]
             Self::Cors(_) => "cors",
+            #[cfg(feature = "secrets")]
+            Self::ApiKey(_) => "api-key",
+            #[cfg(feature = "secrets")]
+            Self::Webhook(_) => "webhook-signature",
         }
     }
 
@@ -77,6 +109,10 @@ impl Step {
             Self::Headers(ref layer) => wrap(layer, inner),
             #[cfg(feature = "cors")]
             Self::Cors(ref layer) => wrap(&**layer, inner),
+            #[cfg(feature = "secrets")]
+            Self::ApiKey(ref layer) => wrap(layer, inner),
+            #[cfg(feature = "secrets")]
+            Self::Webhook(ref layer) => wrap_buffered(layer, inner),
         }
     }
 }

@@ -1,0 +1,201 @@
+//! The stack built from a configuration file, driven with `oneshot`.
+#![cfg(feature = "full")]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use rimguard::body::Body;
+use rimguard::core::{ApiKeyId, ConfigError, Rejection};
+use rimguard::stack::RouteName;
+use rimguard::{BuildContext, Config, Stack};
+use rimguard_secrets::Resolver;
+use sha2::Sha256;
+use tower::{ServiceExt, service_fn};
+use tower_layer::Layer;
+
+const BOT_KEY: &str = "rg_test_0123456789abcdef0123";
+const APP_SECRET: &str = "wa-app-secret-for-tests";
+
+const CONFIG: &str = r#"
+[https]
+mode = "off"
+
+[api_keys.bot]
+keys = ["env:BOT_KEY"]
+scopes = ["read"]
+
+[webhooks.whatsapp]
+app_secret = ["env:WA_APP_SECRET"]
+verify_token = "env:WA_VERIFY_TOKEN"
+
+[[routes]]
+name = "webhook"
+path = "/webhook"
+webhook = "whatsapp"
+
+[[routes]]
+name = "lookup"
+path = "/customers/*"
+api_key = "bot"
+"#;
+
+fn context() -> BuildContext {
+    let resolver = Resolver::new()
+        .without_keyring()
+        .with_env(|name| match name {
+            "BOT_KEY" => Some(BOT_KEY.to_owned()),
+            "WA_APP_SECRET" => Some(APP_SECRET.to_owned()),
+            "WA_VERIFY_TOKEN" => Some("verify-me".to_owned()),
+            _ => None,
+        });
+    BuildContext::new().resolver(resolver)
+}
+
+fn load(text: &str) -> Result<Config, ConfigError> {
+    Config::loader()
+        .text("rimguard.toml", text)
+        .env_vars([])
+        .load()
+}
+
+/// Answers with the route name and API key id the stack found.
+async fn echo(req: Request<Body>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let route = req
+        .extensions()
+        .get::<RouteName>()
+        .map_or("-", |r| r.as_str())
+        .to_owned();
+    let key = req
+        .extensions()
+        .get::<ApiKeyId>()
+        .map_or("-".into(), ToString::to_string);
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let text = format!("{route} {key} {}", body.len());
+    Ok(Response::new(Full::new(Bytes::from(text))))
+}
+
+async fn send(stack: &Stack, req: Request<Full<Bytes>>) -> (StatusCode, Option<Rejection>, String) {
+    let mut req = req;
+    req.extensions_mut()
+        .insert(SocketAddr::from(([127, 0, 0, 1], 40000)));
+    let response = stack.layer(service_fn(echo)).oneshot(req).await.unwrap();
+    let status = response.status();
+    let rejection = response.extensions().get::<Rejection>().cloned();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        rejection,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+fn get(uri: &str) -> http::request::Builder {
+    Request::get(uri)
+}
+
+#[tokio::test]
+async fn a_route_with_an_api_key_refuses_a_caller_without_one() {
+    let stack = Stack::from_config_with(&load(CONFIG).unwrap(), &context()).unwrap();
+
+    let (status, rejection, _) =
+        send(&stack, get("/customers/1").body(Full::default()).unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(rejection.unwrap().layer(), rimguard::core::Layer::ApiKey);
+
+    let authorized = get("/customers/1").header("authorization", format!("Bearer {BOT_KEY}"));
+    let (status, _, body) = send(&stack, authorized.body(Full::default()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.starts_with("lookup bot-"), "{body}");
+}
+
+#[tokio::test]
+async fn a_request_outside_every_route_gets_only_the_stack_wide_layers() {
+    let stack = Stack::from_config_with(&load(CONFIG).unwrap(), &context()).unwrap();
+    let (status, _, body) = send(&stack, get("/public").body(Full::default()).unwrap()).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "- - 0"));
+}
+
+#[tokio::test]
+async fn another_spelling_of_a_protected_path_is_refused() {
+    let stack = Stack::from_config_with(&load(CONFIG).unwrap(), &context()).unwrap();
+    for path in ["//customers/1", "/x/../customers/1", "/%63ustomers/1"] {
+        let (status, rejection, _) = send(&stack, get(path).body(Full::default()).unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(rejection.unwrap().code(), "path-not-canonical");
+    }
+}
+
+#[tokio::test]
+async fn the_webhook_route_checks_the_signature_over_the_raw_body() {
+    let stack = Stack::from_config_with(&load(CONFIG).unwrap(), &context()).unwrap();
+    let body = Bytes::from_static(br#"{"entry":[]}"#);
+    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
+    mac.update(&body);
+    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+
+    let signed = Request::post("/webhook").header("x-hub-signature-256", &signature);
+    let (status, _, answer) = send(&stack, signed.body(Full::new(body.clone())).unwrap()).await;
+    assert_eq!((status, answer.as_str()), (StatusCode::OK, "webhook - 12"));
+
+    let forged = Request::post("/webhook").header("x-hub-signature-256", "sha256=00");
+    let (status, rejection, _) = send(&stack, forged.body(Full::new(body)).unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        rejection.unwrap().layer(),
+        rimguard::core::Layer::WebhookSignature
+    );
+}
+
+#[tokio::test]
+async fn security_headers_are_on_every_answer_refusals_included() {
+    let stack = Stack::from_config_with(&load(CONFIG).unwrap(), &context()).unwrap();
+    let mut req = get("/customers/1").body(Full::default()).unwrap();
+    req.extensions_mut()
+        .insert(SocketAddr::from(([127, 0, 0, 1], 40000)));
+    let response = stack.layer(service_fn(echo)).oneshot(req).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+}
+
+#[test]
+fn an_inline_secret_is_refused_where_a_source_is_expected() {
+    let text = "[api_keys.bot]\nkeys = [\"rg_live_pasted_by_mistake_0123\"]\nscopes = [\"read\"]\n";
+    let error = load(text).unwrap_err();
+    assert_eq!(error.field(), "api_keys.bot.keys[0]");
+    assert_eq!((error.line(), error.column()), (Some(2), Some(9)));
+    assert!(
+        !error.to_string().contains("rg_live_pasted_by_mistake"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_route_naming_a_missing_key_set_is_refused_at_its_line() {
+    let text = "[[routes]]\nname = \"admin\"\npath = \"/admin/*\"\napi_key = \"admins\"\n";
+    let config = load(text).unwrap();
+    let error = Stack::from_config_with(&config, &context()).unwrap_err();
+    assert_eq!(error.field(), "routes[0].api_key");
+    assert_eq!(error.line(), Some(4));
+    assert!(error.message().contains("[api_keys.admins]"));
+}
+
+#[test]
+fn a_secret_that_cannot_be_loaded_names_its_sources_not_a_value() {
+    let text = "[api_keys.bot]\nkeys = [\"env:NOT_SET_ANYWHERE\"]\nscopes = [\"read\"]\n[[routes]]\nname = \"a\"\npath = \"/a\"\napi_key = \"bot\"\n";
+    let error = Stack::from_config_with(&load(text).unwrap(), &context()).unwrap_err();
+    assert_eq!(error.field(), "api_keys.bot.keys[0]");
+    assert_eq!(error.line(), Some(2));
+    assert!(
+        error.message().contains("env:NOT_SET_ANYWHERE: not set"),
+        "{error}"
+    );
+}
