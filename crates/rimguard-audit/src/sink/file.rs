@@ -424,3 +424,41 @@ fn read_last(path: &Path) -> io::Result<(Link, bool)> {
     let link = serde_json::from_slice(line).map_err(|_| unreadable(path))?;
     Ok((link, torn))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use http::{Method, StatusCode};
+
+    use super::*;
+    use crate::{Outcome, PendingRecord, RequestId};
+
+    #[test]
+    fn a_gap_marker_is_part_of_the_chain_and_counted_by_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rimguard.jsonl");
+        let mut file = ChainedFile::open(&path, Rotation::never(), false).unwrap();
+        let record = PendingRecord::new(
+            SystemTime::now(),
+            RequestId::generate(),
+            Method::GET,
+            "/".parse().unwrap(),
+        )
+        .finish(StatusCode::OK, Duration::ZERO, Outcome::Allowed);
+
+        file.write_record(&record).unwrap();
+        file.write_gap(SystemTime::now(), 7, 2).unwrap();
+        file.write_record(&record).unwrap();
+        file.flush().unwrap();
+
+        let report = crate::verify(&path).unwrap();
+        assert!(report.is_intact(), "{:?}", report.problem);
+        assert_eq!(
+            (report.records, report.gaps, report.reported_lost),
+            (3, 1, 9)
+        );
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains(r#""event":"gap","dropped":7,"failed":2"#));
+    }
+}

@@ -318,6 +318,9 @@ struct Worker {
     oldest_unflushed: Option<Instant>,
     /// Records lost to errors and not yet reported in a gap marker.
     unreported_failures: u64,
+    /// The counts of gap markers written since the last successful flush:
+    /// if that flush fails, they are reported again.
+    gaps_unflushed: (u64, u64),
     last_error: Option<io::ErrorKind>,
     last_failure_alert: Option<Instant>,
     last_drop_alert: Option<Instant>,
@@ -341,6 +344,7 @@ impl Worker {
             unflushed: 0,
             oldest_unflushed: None,
             unreported_failures: 0,
+            gaps_unflushed: (0, 0),
             last_error: None,
             last_failure_alert: None,
             last_drop_alert: None,
@@ -462,6 +466,8 @@ impl Worker {
         match self.writer.write_gap(time, dropped, failed) {
             Ok(()) => {
                 self.unreported_failures = 0;
+                self.gaps_unflushed.0 += dropped;
+                self.gaps_unflushed.1 += failed;
                 self.oldest_unflushed.get_or_insert_with(Instant::now);
             }
             Err(error) => {
@@ -478,7 +484,11 @@ impl Worker {
     fn lost(&mut self, records: u64, error: &io::Error) {
         self.counters.failed.fetch_add(records, Ordering::Relaxed);
         self.counters.write_errors.fetch_add(1, Ordering::Relaxed);
-        self.unreported_failures += records;
+        let (gap_dropped, gap_failed) = std::mem::take(&mut self.gaps_unflushed);
+        self.counters
+            .unreported_drops
+            .fetch_add(gap_dropped, Ordering::Relaxed);
+        self.unreported_failures += records + gap_failed;
         self.unflushed = 0;
         self.oldest_unflushed = None;
         self.last_error = Some(error.kind());
