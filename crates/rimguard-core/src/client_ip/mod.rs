@@ -100,7 +100,28 @@
 //! `ConnectInfo<SocketAddr>` with the `axum` feature (serve with
 //! `into_make_service_with_connect_info::<SocketAddr>()`), or a plain
 //! [`SocketAddr`](std::net::SocketAddr), which a Hyper server inserts itself
-//! before calling the service.
+//! before calling the service, for example per connection:
+//!
+//! ```
+//! use std::net::SocketAddr;
+//!
+//! use http::Request;
+//! use rimguard_core::client_ip::ClientIpLayer;
+//! use tower::{ServiceBuilder, service_fn};
+//!
+//! // In the accept loop: `let (stream, peer) = listener.accept().await?;`
+//! let peer = SocketAddr::from(([192, 0, 2, 7], 51000));
+//! let per_connection = ServiceBuilder::new()
+//!     .map_request(move |mut request: Request<()>| {
+//!         request.extensions_mut().insert(peer);
+//!         request
+//!     })
+//!     .layer(ClientIpLayer::peer_only())
+//!     .service(service_fn(|_request: Request<()>| async {
+//!         Ok::<_, std::convert::Infallible>(http::Response::new(()))
+//!     }));
+//! # let _ = per_connection;
+//! ```
 //!
 //! # Example
 //!

@@ -28,14 +28,17 @@ const MAX_IPV6_TEXT: usize = 45;
 /// Optional whitespace around the item is ignored.
 pub(crate) fn xff_entry(raw: &[u8]) -> Result<IpAddr, EntryError> {
     let entry = trim_ows(raw);
-    if is_unknown_or_obfuscated(entry) {
-        return Err(EntryError::Obfuscated);
-    }
-
     let addr = match entry.first() {
         Some(b'[') => bracketed_v6_with_port(entry)?,
-        Some(_) if entry.contains(&b':') => v4_with_port(entry).or_else(|_| bare_v6(entry))?,
-        Some(_) => IpAddr::V4(ipv4(entry).ok_or(EntryError::Malformed)?),
+        Some(b'0'..=b'9') => match ipv4_prefix(entry) {
+            Some((addr, [])) => IpAddr::V4(addr),
+            Some((addr, [b':', digits @ ..])) => port(digits).map(|_| IpAddr::V4(addr))?,
+            _ => bare_v6(entry)?,
+        },
+        Some(b'u' | b'U' | b'_') if is_unknown_or_obfuscated(entry) => {
+            return Err(EntryError::Obfuscated);
+        }
+        Some(_) => bare_v6(entry)?,
         None => return Err(EntryError::Malformed),
     };
     client_address(addr)
@@ -216,16 +219,6 @@ fn bracketed_v6_with_port(entry: &[u8]) -> Result<IpAddr, EntryError> {
     Ok(IpAddr::V6(ipv6(&entry[1..close])?))
 }
 
-fn v4_with_port(entry: &[u8]) -> Result<IpAddr, EntryError> {
-    let colon = entry
-        .iter()
-        .position(|&b| b == b':')
-        .ok_or(EntryError::Malformed)?;
-    let addr = ipv4(&entry[..colon]).ok_or(EntryError::Malformed)?;
-    port(&entry[colon + 1..])?;
-    Ok(IpAddr::V4(addr))
-}
-
 fn bare_v6(entry: &[u8]) -> Result<IpAddr, EntryError> {
     ipv6(entry).map(IpAddr::V6)
 }
@@ -245,26 +238,43 @@ fn port(digits: &[u8]) -> Result<u16, EntryError> {
 /// no leading zeros, each at most 255. Accepts exactly what
 /// `Ipv4Addr::from_str` accepts, without needing UTF-8.
 pub(crate) fn ipv4(text: &[u8]) -> Option<Ipv4Addr> {
-    let mut octets = [0u8; 4];
-    let mut parts = text.split(|&b| b == b'.');
-    for octet in &mut octets {
-        *octet = ipv4_octet(parts.next()?)?;
+    match ipv4_prefix(text)? {
+        (addr, []) => Some(addr),
+        _ => None,
     }
-    parts.next().is_none().then_some(Ipv4Addr::from(octets))
 }
 
-fn ipv4_octet(digits: &[u8]) -> Option<u8> {
-    match digits {
-        [] => None,
-        [b'0', _, ..] => None,
-        _ if digits.len() > 3 || !digits.iter().all(u8::is_ascii_digit) => None,
-        _ => {
-            let value = digits
-                .iter()
-                .fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'));
-            u8::try_from(value).ok()
+/// Reads a dotted quad at the start of `text` in one pass and returns it
+/// with the bytes after its last digit.
+fn ipv4_prefix(text: &[u8]) -> Option<(Ipv4Addr, &[u8])> {
+    let mut octets = [0u8; 4];
+    let mut rest = text;
+    for (index, octet) in octets.iter_mut().enumerate() {
+        if index > 0 {
+            rest = rest.strip_prefix(b".")?;
         }
+        let (value, after) = ipv4_octet(rest)?;
+        *octet = value;
+        rest = after;
     }
+    Some((Ipv4Addr::from(octets), rest))
+}
+
+/// One to three digits without a leading zero, at most 255.
+fn ipv4_octet(text: &[u8]) -> Option<(u8, &[u8])> {
+    let digits = text
+        .iter()
+        .take(4)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let value = match (digits, text) {
+        (1, _) => u16::from(text[0] - b'0'),
+        (2 | 3, [b'1'..=b'9', ..]) => text[..digits]
+            .iter()
+            .fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0')),
+        _ => return None,
+    };
+    Some((u8::try_from(value).ok()?, &text[digits..]))
 }
 
 /// Textual IPv6 through the standard parser. A zone id (`%eth0`) is refused
@@ -503,6 +513,20 @@ mod tests {
         #[test]
         fn the_ipv4_parser_accepts_exactly_what_std_accepts(text in "[0-9.]{0,16}|[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,4}") {
             proptest::prop_assert_eq!(ipv4(text.as_bytes()), text.parse::<Ipv4Addr>().ok());
+        }
+
+        #[test]
+        fn every_address_std_writes_reads_back_canonical(
+            addr in proptest::prelude::any::<IpAddr>(),
+            port in proptest::prelude::any::<u16>(),
+        ) {
+            let expected = client_address(addr);
+            let with_port = std::net::SocketAddr::new(addr, port).to_string();
+            proptest::prop_assert_eq!(xff_entry(addr.to_string().as_bytes()), expected);
+            proptest::prop_assert_eq!(xff_entry(with_port.as_bytes()), expected);
+            proptest::prop_assert_eq!(single_address(with_port.as_bytes()), expected);
+            let node = format!("for=\"{with_port}\"");
+            proptest::prop_assert_eq!(forwarded_element(node.as_bytes()), expected);
         }
 
         #[test]
