@@ -182,7 +182,10 @@
 //! - Rightmost-untrusted reads one header per request; mixed chains (one
 //!   proxy writing `Forwarded`, the next `X-Forwarded-For`) are not merged.
 //! - With `on_failure = "peer"`, a client can make its own request fail on
-//!   purpose (an oversized chain) and be seen as your proxy.
+//!   purpose (by prepending more entries or bytes than the limits allow) and
+//!   be seen as your proxy. Prefer `"reject"` for `on_malformed`.
+//! - The entry limit counts commas, which for `Forwarded` is an upper bound:
+//!   commas inside quoted values (`host="a,b"`) count too.
 //! - The trusted list is fixed when the layer is built; reloading it means
 //!   building a new layer. The lookup is linear, meant for tens of ranges,
 //!   not thousands (the IP allowlist crate is for that).
