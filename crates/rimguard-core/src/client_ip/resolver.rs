@@ -494,53 +494,54 @@ fn check_limits(limits: Limits) -> Result<(), ConfigError> {
 fn plan(strategy: &Strategy, limits: Limits) -> Result<Plan, ConfigError> {
     match strategy {
         Strategy::Peer => Ok(Plan::Peer),
-        Strategy::RightmostUntrusted { headers } => {
-            if headers.is_empty() {
-                return Err(ConfigError::new(
-                    "headers",
-                    "list at least one of \"forwarded\", \"x-forwarded-for\"",
-                ));
-            }
-            for (index, header) in headers.iter().enumerate() {
-                if headers[..index].contains(header) {
-                    return Err(ConfigError::new(
-                        format!("headers[{index}]"),
-                        "listed twice",
-                    ));
-                }
-            }
-            Ok(Plan::Rightmost(
-                headers.iter().map(|h| (*h, h.header_name())).collect(),
-            ))
-        }
-        Strategy::TrustedCount { header, hops } => {
-            let hops = usize::try_from(*hops).unwrap_or(usize::MAX);
-            if hops == 0 {
-                return Err(ConfigError::new(
-                    "trusted_hops",
-                    "must be at least 1: the socket peer is a hop",
-                ));
-            }
-            if hops > limits.max_entries {
-                return Err(ConfigError::new(
-                    "trusted_hops",
-                    "must not exceed max_entries",
-                ));
-            }
-            Ok(Plan::Count {
-                header: *header,
-                name: header.header_name(),
-                hops,
-            })
-        }
-        Strategy::Header { name } => {
-            if name == http::header::FORWARDED || name.as_str() == "x-forwarded-for" {
-                return Err(ConfigError::new(
-                    "header",
-                    "this header holds a chain; use strategy \"rightmost-untrusted\" or \"trusted-count\"",
-                ));
-            }
-            Ok(Plan::Header(name.clone()))
+        Strategy::RightmostUntrusted { headers } => rightmost_plan(headers),
+        Strategy::TrustedCount { header, hops } => count_plan(*header, *hops, limits),
+        Strategy::Header { name } => header_plan(name),
+    }
+}
+
+fn rightmost_plan(headers: &[ForwardingHeader]) -> Result<Plan, ConfigError> {
+    if headers.is_empty() {
+        let message = "list at least one of \"forwarded\", \"x-forwarded-for\"";
+        return Err(ConfigError::new("headers", message));
+    }
+    for (index, header) in headers.iter().enumerate() {
+        if headers[..index].contains(header) {
+            return Err(ConfigError::new(
+                format!("headers[{index}]"),
+                "listed twice",
+            ));
         }
     }
+    Ok(Plan::Rightmost(
+        headers.iter().map(|h| (*h, h.header_name())).collect(),
+    ))
+}
+
+fn count_plan(header: ForwardingHeader, hops: u32, limits: Limits) -> Result<Plan, ConfigError> {
+    let hops = usize::try_from(hops).unwrap_or(usize::MAX);
+    if hops == 0 {
+        let message = "must be at least 1: the socket peer is a hop";
+        return Err(ConfigError::new("trusted_hops", message));
+    }
+    if hops > limits.max_entries {
+        return Err(ConfigError::new(
+            "trusted_hops",
+            "must not exceed max_entries",
+        ));
+    }
+    Ok(Plan::Count {
+        header,
+        name: header.header_name(),
+        hops,
+    })
+}
+
+fn header_plan(name: &HeaderName) -> Result<Plan, ConfigError> {
+    if name == http::header::FORWARDED || name.as_str() == "x-forwarded-for" {
+        let message =
+            "this header holds a chain; use strategy \"rightmost-untrusted\" or \"trusted-count\"";
+        return Err(ConfigError::new("header", message));
+    }
+    Ok(Plan::Header(name.clone()))
 }
