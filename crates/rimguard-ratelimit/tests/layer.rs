@@ -481,3 +481,56 @@ async fn the_background_sweeper_runs_by_itself_and_stops() {
     assert_eq!(stats.stats().keys, 0);
     stats.stop_sweeper();
 }
+
+#[tokio::test]
+async fn a_full_table_told_to_refuse_answers_new_keys_with_429_and_counts_them() {
+    let clock = FakeClock::new();
+    let layer = per_ip(&clock)
+        .quota(Quota::per_minute(nz(10)))
+        .max_keys(64)
+        .when_full(rimguard_ratelimit::WhenFull::Refuse)
+        .build()
+        .unwrap();
+    let stats = layer.clone();
+    let mut client = client(layer);
+
+    let mut refused = None;
+    for i in 0..1000u32 {
+        let response = client
+            .send(from(&format!("10.0.{}.{}", i / 256, i % 256)))
+            .await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(response);
+            break;
+        }
+    }
+    let refused = refused.expect("a 64-key table refuses some of 1000 new keys");
+    assert_eq!(
+        refused.extensions().get::<Rejection>().unwrap().code(),
+        "rate-limit-capacity"
+    );
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert_eq!(stats.stats().refused_full, 1);
+    assert_eq!(stats.stats().evicted, 0);
+    assert!(stats.stats().keys <= 64);
+}
+
+#[tokio::test]
+async fn a_full_table_told_to_evict_admits_every_new_key_and_counts_the_evictions() {
+    let clock = FakeClock::new();
+    let layer = per_ip(&clock)
+        .quota(Quota::per_minute(nz(10)))
+        .max_keys(64)
+        .build()
+        .unwrap();
+    let stats = layer.clone();
+    let mut client = client(layer);
+    for i in 0..1000u32 {
+        let status = client
+            .status(from(&format!("10.0.{}.{}", i / 256, i % 256)))
+            .await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(stats.stats().keys, 64);
+    assert_eq!(stats.stats().evicted, 1000 - 64);
+}
