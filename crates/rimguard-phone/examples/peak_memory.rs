@@ -1,0 +1,2 @@
+//! Placeholder replaced by the memory measurement.
+fn main() {}

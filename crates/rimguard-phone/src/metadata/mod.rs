@@ -1,0 +1,125 @@
+//! The numbering-plan tables, generated from libphonenumber's metadata.
+//!
+//! `generated.rs` and `programs.bin` are written by `tools/gen_metadata.py`
+//! from the Python port of libphonenumber (`phonenumbers`), pinned at
+//! [`METADATA_VERSION`](crate::METADATA_VERSION). Every table is a `static`:
+//! nothing is built, compiled or allocated at run time, so there is no lazy
+//! initialisation, no lock and no memory that grows with the regions used.
+
+mod generated;
+
+pub(crate) use generated::{
+    CALLING_CODES, DIGIT_RUNS, GEOGRAPHIC, MAX_GROUPS, PROGRAMS, TERRITORIES, VERSION,
+};
+
+use crate::matcher::Program;
+
+/// No pattern, in an offset field.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// The description of one kind of number in one territory.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Desc {
+    /// Offset of the national number pattern, or [`NONE`].
+    pub(crate) pattern: u32,
+    /// Bit `n` set when `n` digits is a possible length; 0 when unknown.
+    pub(crate) lengths: u32,
+    /// Bit `n` set when `n` digits is possible for local dialling only.
+    pub(crate) local: u32,
+}
+
+impl Desc {
+    /// A description that matches nothing (the kind does not exist here).
+    pub(crate) const NONE: Desc = Desc {
+        pattern: NONE,
+        lengths: 0,
+        local: 0,
+    };
+
+    pub(crate) fn pattern(&self) -> Option<Program> {
+        Program::at(self.pattern)
+    }
+}
+
+/// One formatting rule.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Format {
+    /// The pattern the whole national number must match (with groups).
+    pub(crate) pattern: u32,
+    /// The last (most precise) leading-digits pattern, or [`NONE`].
+    pub(crate) leading: u32,
+    /// Template for international formatting; U+0001..U+0009 are group references.
+    pub(crate) international: &'static str,
+    /// Template for national formatting, national prefix rule applied.
+    pub(crate) national: &'static str,
+}
+
+/// The metadata of one region, or of one non-geographic calling code.
+#[derive(Debug)]
+pub(crate) struct Territory {
+    /// `"GB"`, or `"001"` for a non-geographic entity.
+    pub(crate) id: &'static str,
+    pub(crate) calling_code: u16,
+    /// General, then the kinds in [`Kind`] order.
+    pub(crate) descs: [Desc; 11],
+    pub(crate) same_mobile_and_fixed_line: bool,
+    pub(crate) international_prefix: u32,
+    pub(crate) national_prefix_for_parsing: u32,
+    pub(crate) national_prefix_groups: u8,
+    pub(crate) national_prefix_transform: Option<&'static str>,
+    pub(crate) leading_digits: u32,
+    pub(crate) formats: &'static [Format],
+    pub(crate) international_formats: &'static [Format],
+    pub(crate) extension_prefix: Option<&'static str>,
+}
+
+/// Indexes into [`Territory::descs`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    General = 0,
+    FixedLine,
+    Mobile,
+    TollFree,
+    PremiumRate,
+    SharedCost,
+    PersonalNumber,
+    Voip,
+    Pager,
+    Uan,
+    Voicemail,
+}
+
+impl Territory {
+    pub(crate) fn desc(&self, kind: Kind) -> &Desc {
+        &self.descs[kind as usize]
+    }
+
+    pub(crate) fn general(&self) -> &Desc {
+        self.desc(Kind::General)
+    }
+}
+
+/// The territory of a supported region code, upper-case as libphonenumber spells it.
+pub(crate) fn territory_index(region: &str) -> Option<usize> {
+    let found = TERRITORIES[..GEOGRAPHIC].binary_search_by(|t| t.id.cmp(region));
+    found.ok()
+}
+
+/// The territories sharing a calling code, main territory first.
+pub(crate) fn territories_for_code(calling_code: u16) -> &'static [u16] {
+    match CALLING_CODES.binary_search_by_key(&calling_code, |(code, _)| *code) {
+        Ok(i) => CALLING_CODES[i].1,
+        Err(_) => &[],
+    }
+}
+
+/// The main territory of a calling code (the one whose rules parse and format it).
+pub(crate) fn main_territory(calling_code: u16) -> Option<&'static Territory> {
+    let first = *territories_for_code(calling_code).first()?;
+    Some(&TERRITORIES[usize::from(first)])
+}
+
+/// Whether a calling code is assigned.
+pub(crate) fn is_calling_code(calling_code: u16) -> bool {
+    !territories_for_code(calling_code).is_empty()
+}
