@@ -1,0 +1,131 @@
+//! [`IpFilter`], the service that decides.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use rimguard_core::{ClientIp, ResponseBody};
+use tower_service::Service;
+
+use super::ResponseFuture;
+use super::layer::{FilterState, IpFilterLayer, Refusal};
+use crate::TARGET;
+use crate::list::Verdict;
+use crate::shared::SharedIpList;
+
+/// Refuses requests whose client address its list does not admit.
+///
+/// Built by [`IpFilterLayer`]; see the [crate docs](crate).
+#[derive(Debug, Clone)]
+pub struct IpFilter<S> {
+    pub(crate) inner: S,
+    pub(crate) state: Arc<FilterState>,
+}
+
+impl<S> IpFilter<S> {
+    /// Wraps `inner` with a filter on `list`, refusing with 403.
+    pub fn new(inner: S, list: impl Into<SharedIpList>) -> Self {
+        IpFilterLayer::new(list).layer_service(inner)
+    }
+
+    /// A layer that builds this service. Same as [`IpFilterLayer::new`].
+    pub fn layer(list: impl Into<SharedIpList>) -> IpFilterLayer {
+        IpFilterLayer::new(list)
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl IpFilterLayer {
+    fn layer_service<S>(&self, inner: S) -> IpFilter<S> {
+        tower_layer::Layer::layer(self, inner)
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for IpFilter<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let addr = request.extensions().get::<ClientIp>().map(ClientIp::addr);
+        match self.refusal(addr) {
+            Some(refusal) if !self.state.dry_run => ResponseFuture::refused(respond(refusal)),
+            _ => ResponseFuture::inner(self.inner.call(request)),
+        }
+    }
+}
+
+impl<S> IpFilter<S> {
+    /// The refusal `addr` earns, after logging the decision; `None` when it
+    /// may pass.
+    fn refusal(&self, addr: Option<IpAddr>) -> Option<&Refusal> {
+        let state = &*self.state;
+        let Some(addr) = addr else {
+            let outcome = if state.dry_run {
+                "let through (dry run)"
+            } else {
+                "refused"
+            };
+            tracing::warn!(
+                target: TARGET,
+                list = state.list.name(),
+                code = state.unknown.typed.code(),
+                dry_run = state.dry_run,
+                "request without a client IP in its extensions {outcome} (is the client IP \
+                 layer outside this one?)"
+            );
+            return Some(&state.unknown);
+        };
+
+        let list = state.list.load();
+        list.note_family(addr);
+        let refusal = match list.check(addr) {
+            Verdict::Allowed => return None,
+            Verdict::Denied => &state.denied,
+            Verdict::NotListed => &state.not_listed,
+        };
+        log_refusal(state, refusal);
+        Some(refusal)
+    }
+}
+
+fn log_refusal(state: &FilterState, refusal: &Refusal) {
+    let (list, code, status) = (
+        state.list.name(),
+        refusal.typed.code(),
+        refusal.typed.status().as_u16(),
+    );
+    if state.dry_run {
+        tracing::info!(target: TARGET, list, code, status, dry_run = true, "request would be refused (dry run)");
+    } else {
+        tracing::debug!(target: TARGET, list, code, status, dry_run = false, "request refused");
+    }
+}
+
+fn respond<B>(refusal: &Refusal) -> Response<ResponseBody<B>> {
+    let mut response = refusal.prepared.to_response();
+    response.extensions_mut().insert(refusal.typed.clone());
+    response
+}
