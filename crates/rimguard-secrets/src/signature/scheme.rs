@@ -76,6 +76,24 @@ impl Encoding {
         }
     }
 
+    /// Decodes a MAC of at most 64 bytes without allocating.
+    fn decode_mac(self, text: &[u8]) -> Option<Mac64> {
+        let mut mac = Mac64 {
+            bytes: [0; 64],
+            len: 0,
+        };
+        mac.len = match self {
+            Self::Hex if text.len().is_multiple_of(2) && text.len() <= 128 => {
+                let len = text.len() / 2;
+                hex::decode_to_slice(text, &mut mac.bytes[..len]).ok()?;
+                len
+            }
+            Self::Hex => return None,
+            Self::Base64 => BASE64.decode_slice(text, &mut mac.bytes).ok()?,
+        };
+        Some(mac)
+    }
+
     /// Encodes `bytes`.
     pub fn encode(self, bytes: &[u8]) -> String {
         match self {
@@ -174,7 +192,7 @@ impl SignatureScheme {
     }
 
     /// The decoded signature of a request, or why there is none.
-    pub(crate) fn find(&self, headers: &HeaderMap) -> Result<Vec<u8>, &'static str> {
+    pub(crate) fn find(&self, headers: &HeaderMap) -> Result<Mac64, &'static str> {
         let mut values = headers.get_all(&self.header).iter();
         let value = match (values.next(), values.next()) {
             (None, _) => return Err("missing"),
@@ -184,7 +202,19 @@ impl SignatureScheme {
         let encoded = value
             .strip_prefix(self.prefix.as_bytes())
             .ok_or("malformed")?;
-        self.encoding.decode(encoded).ok_or("malformed")
+        self.encoding.decode_mac(encoded).ok_or("malformed")
+    }
+}
+
+/// A decoded MAC of at most 64 bytes (SHA-512's size), kept on the stack.
+pub(crate) struct Mac64 {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Mac64 {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 

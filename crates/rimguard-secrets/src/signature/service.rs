@@ -1,11 +1,11 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 use http::header::CONTENT_LENGTH;
 use http::{HeaderMap, Request, Response};
 use http_body::Body;
@@ -130,7 +130,7 @@ where
 
     match state
         .secrets
-        .verify(state.scheme.algorithm(), &body, &signature)
+        .verify(state.scheme.algorithm(), &body, signature.as_slice())
     {
         Some(signed_with) => {
             if signed_with == SignedWith::Previous {
@@ -151,8 +151,8 @@ where
     ReqBody: Body,
     ReqBody::Error: Into<BoxError>,
 {
-    match Limited::new(body, state.max_body).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
+    match collect(Limited::new(body, state.max_body)).await {
+        Ok(body) => Ok(body),
         Err(error) if error.is::<LengthLimitError>() => {
             tracing::debug!(target: "rimguard::secrets", max_body = state.max_body, "webhook body over the bound");
             Err(&state.too_large)
@@ -162,6 +162,31 @@ where
             Err(&state.unreadable)
         }
     }
+}
+
+/// The body's data frames joined; a body of one frame is handed on
+/// without a copy. Trailers are dropped.
+async fn collect<B: Body>(body: B) -> Result<Bytes, B::Error> {
+    let mut body = pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let Ok(mut data) = frame?.into_data() else {
+            continue;
+        };
+        let chunk = data.copy_to_bytes(data.remaining());
+        match (&first, &mut joined) {
+            (None, _) => first = Some(chunk),
+            (Some(_), Some(joined)) => joined.extend_from_slice(&chunk),
+            (Some(first), None) => {
+                let mut buffer = BytesMut::with_capacity(first.len() + chunk.len());
+                buffer.extend_from_slice(first);
+                buffer.extend_from_slice(&chunk);
+                joined = Some(buffer);
+            }
+        }
+    }
+    Ok(joined.map(BytesMut::freeze).or(first).unwrap_or_default())
 }
 
 fn declared_length(headers: &HeaderMap) -> Option<u64> {
