@@ -216,9 +216,15 @@ impl Redactor {
         let mut out = Vec::with_capacity(hay.len() + 32 * spans.len());
         let mut json = JsonCursor::default();
         let mut last = 0;
-        for span in spans {
-            out.extend_from_slice(&hay[last..span.start]);
+        for (i, span) in spans.iter().enumerate() {
             let quote = json.outside_string(hay, span);
+            let (start, end) = if quote {
+                let next = spans.get(i + 1).map_or(hay.len(), |s| s.start);
+                whole_number(hay, span, last, next)
+            } else {
+                (span.start, span.end)
+            };
+            out.extend_from_slice(&hay[last..start]);
             if quote {
                 out.push(b'"');
             }
@@ -226,7 +232,7 @@ impl Redactor {
             if quote {
                 out.push(b'"');
             }
-            last = span.end;
+            last = end;
         }
         out.extend_from_slice(&hay[last..]);
         out
@@ -317,6 +323,22 @@ fn kind(hit: Hit) -> FindingKind {
     }
 }
 
+/// The whole bare JSON number around `span` (`-4111…`, `447911123456.5`),
+/// within `floor..ceiling`, so that a mask replaces all of it.
+fn whole_number(hay: &[u8], span: &Span, floor: usize, ceiling: usize) -> (usize, usize) {
+    let is_number = |b: &u8| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E');
+    let before = hay[floor..span.start]
+        .iter()
+        .rev()
+        .take_while(|b| is_number(b))
+        .count();
+    let after = hay[span.end..ceiling]
+        .iter()
+        .take_while(|b| is_number(b))
+        .count();
+    (span.start - before, span.end + after)
+}
+
 /// Keeps escape sequences whole, sorts, and merges overlapping spans.
 fn resolve(hay: &[u8], mut spans: Vec<Span>) -> Vec<Span> {
     for span in &mut spans {
@@ -330,6 +352,9 @@ fn resolve(hay: &[u8], mut spans: Vec<Span>) -> Vec<Span> {
             .take_while(|b| **b == b'\\')
             .count();
         span.end = end - trailing % 2;
+        if span.start < span.end && memchr::memchr(b'"', &hay[span.start..span.end]).is_some() {
+            span.end = structural_quote(hay, span.start, span.end).unwrap_or(span.end);
+        }
     }
     spans.retain(|s| s.start < s.end);
     spans.sort_unstable_by_key(|s| (s.start, Reverse(s.end)));
@@ -347,6 +372,23 @@ fn resolve(hay: &[u8], mut spans: Vec<Span>) -> Vec<Span> {
         }
     }
     merged
+}
+
+/// In a JSON line, the first quote in `start..end` that is not escaped:
+/// a mask must end before it, or the line would no longer parse.
+fn structural_quote(hay: &[u8], start: usize, end: usize) -> Option<usize> {
+    if !line_is_json(hay, start) {
+        return None;
+    }
+    let mut i = start;
+    while i < end {
+        match hay[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// Follows JSON string state along one line, so that a mask outside any

@@ -2,7 +2,7 @@
 //! `authorization: Bearer …`, `?token=…`, and the value after an HTTP
 //! authentication scheme word (`Bearer …`, `Basic …`).
 
-use super::{Hit, Span, after_ansi};
+use super::{Hit, Span, after_ansi, line_is_json};
 
 /// How far an unquoted value runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +55,8 @@ pub(crate) fn value_after_name(
     j = skip_blank(hay, j + 1);
     let (s, e, quoted) = match (hay.get(j), hay.get(j + 1)) {
         (Some(b'\\'), Some(b'"')) => (j + 2, escaped_quoted_end(hay, j + 2), true),
-        (Some(b'"'), _) => (j + 1, quoted_end(hay, j + 1), true),
+        (Some(b'"'), _) if opens_a_string(hay, start, end) => (j + 1, quoted_end(hay, j + 1), true),
+        (Some(b'"'), _) => return None,
         (Some(b'\''), _) => (j + 1, single_quoted_end(hay, j + 1), true),
         _ => {
             let (s, e) = unquoted(hay, j, rule.extent);
@@ -86,11 +87,19 @@ pub(crate) fn token_after_scheme(hay: &[u8], start: usize, end: usize) -> Option
         .iter()
         .position(|b| !is_token68(*b))
         .unwrap_or(rest.len());
-    (len >= 8 && !rest.starts_with(b"[redacted")).then_some(Span {
+    (len >= 8 && !is_mask(rest)).then_some(Span {
         start: s,
         end: s + len,
         hit: Hit::Field,
     })
+}
+
+/// True when `value` starts with a mask this crate wrote, so scrubbing
+/// twice changes nothing more.
+fn is_mask(value: &[u8]) -> bool {
+    [&b"[redacted"[..], b"[phone:", b"[card:", b"[email:"]
+        .iter()
+        .any(|m| value.starts_with(m))
 }
 
 fn is_token68(b: u8) -> bool {
@@ -108,15 +117,22 @@ fn field_span(hay: &[u8], start: usize, end: usize, quoted: bool) -> Option<Span
     let value = &hay[start..end];
     let placeholder = value.is_empty()
         || value == b"Sensitive"
-        || value
-            .get(..9)
-            .is_some_and(|h| h.eq_ignore_ascii_case(b"[redacted"))
+        || is_mask(value)
         || (!quoted && matches!(value, b"null" | b"true" | b"false"));
     (!placeholder).then_some(Span {
         start,
         end,
         hit: Hit::Field,
     })
+}
+
+/// Whether a raw `"` after the name at `start` opens the value. In a JSON
+/// line only a JSON key (`"name":`) is followed by one; after a name inside
+/// a string (`"message":"password="`) the quote ends that string.
+fn opens_a_string(hay: &[u8], start: usize, end: usize) -> bool {
+    let opened = start > 0 && hay[start - 1] == b'"' && !(start > 1 && hay[start - 2] == b'\\');
+    let closed = hay.get(end) == Some(&b'"');
+    (opened && closed) || !line_is_json(hay, start)
 }
 
 /// Skips the quote that closes a quoted name: `"name"`, `\"name\"`, `'name'`.
@@ -304,6 +320,8 @@ mod tests {
             None
         );
         assert_eq!(value("password=[redacted]", "password", FIELD), None);
+        assert_eq!(value(r#"{"m":"password=","n":1}"#, "password", FIELD), None);
+        assert_eq!(value(r#"{"m":"password","n":1}"#, "password", FIELD), None);
     }
 
     #[test]

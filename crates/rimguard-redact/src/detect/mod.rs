@@ -222,8 +222,7 @@ impl Engine {
         while let Some(m) = ac.find(Input::new(hay).span(pos..hay.len())) {
             let span = match &self.targets[m.pattern().as_usize()] {
                 Target::Secret { index, raw_special } => {
-                    let skip = escaped_at(hay, m.start())
-                        || (*raw_special && line_is_json(hay, m.start()));
+                    let skip = *raw_special && line_is_json(hay, m.start());
                     (!skip).then_some(Span {
                         start: m.start(),
                         end: m.end(),
@@ -353,9 +352,14 @@ fn private_key(hay: &[u8], at: usize, header: &Regex) -> Option<usize> {
     Some(end)
 }
 
-/// True when the byte at `at` is the second byte of an escape sequence:
-/// preceded by an odd number of backslashes.
+/// True when the byte at `at` is the second byte of a JSON or `Debug`
+/// escape sequence (`\n`, `\"`, `\u…`): one of those letters, preceded by
+/// an odd number of backslashes.
 pub(crate) fn escaped_at(hay: &[u8], at: usize) -> bool {
+    let escapable = b"\"\\/'bfnrtu0";
+    if !hay.get(at).is_some_and(|b| escapable.contains(b)) {
+        return false;
+    }
     let backslashes = hay[..at].iter().rev().take_while(|b| **b == b'\\').count();
     backslashes % 2 == 1
 }
@@ -423,5 +427,6 @@ mod tests {
         assert!(escaped_at(br"x\n", 2));
         assert!(!escaped_at(br"x\\n", 3));
         assert!(!escaped_at(b"xn", 1));
+        assert!(!escaped_at(br"C:\Secret", 3));
     }
 }
