@@ -104,6 +104,10 @@ fn resolution(c: &mut Criterion) {
                 .resolve(black_box(outsider), black_box(&headers))
         })
     });
+    let from_request = request(&headers);
+    group.bench_function("peer-only-from-request-extensions", |b| {
+        b.iter(|| peer_only.resolve_request(black_box(&from_request)))
+    });
     group.bench_function("naive-split-parse-5", |b| {
         b.iter(|| naive_split_parse(black_box(&headers)))
     });
