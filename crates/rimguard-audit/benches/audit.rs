@@ -19,8 +19,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Empty;
 use rimguard_audit::{
-    AuditLayer, AuditSink, FileSink, FlushPolicy, Outcome, PendingRecord, QueuedSink, RequestId,
-    SinkGuard,
+    AuditLayer, AuditRecord, AuditSink, FileSink, FlushPolicy, Outcome, PendingRecord, QueuedSink,
+    RequestId, SinkGuard,
 };
 use rimguard_core::ClientIp;
 use tower::{Service, ServiceBuilder, service_fn};
@@ -97,6 +97,15 @@ fn baseline_subscriber(
     (subscriber, guard)
 }
 
+/// Builds the record and drops it: the layer's own work, without a sink.
+struct Discard;
+
+impl AuditSink for Discard {
+    fn submit(&self, record: AuditRecord) {
+        std::hint::black_box(record);
+    }
+}
+
 /// Per-request cost on the request's thread (the writers run beside it).
 fn per_request(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("a temp dir");
@@ -105,6 +114,11 @@ fn per_request(c: &mut Criterion) {
 
     let mut bare = service_fn(hello);
     group.bench_function("bare", |b| b.iter(|| call(&mut bare)));
+
+    let mut built = ServiceBuilder::new()
+        .layer(AuditLayer::new(Discard))
+        .service_fn(hello);
+    group.bench_function("audit_layer_record_only", |b| b.iter(|| call(&mut built)));
 
     let (sink, guard) = audit_file(dir.path(), "layer.jsonl", FlushPolicy::EveryRecord);
     let mut audited = ServiceBuilder::new()

@@ -5,9 +5,10 @@ use std::fmt;
 use std::io;
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::thread::JoinHandle;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::{AuditSink, TARGET};
@@ -16,6 +17,16 @@ use crate::record::AuditRecord;
 
 /// How many queued records the writer takes in one go before it flushes.
 const BURST: u32 = 512;
+
+/// Short naps the writer takes on an empty queue before it sleeps until
+/// woken; while it naps, submitting costs no system call.
+const NAPS: u32 = 40;
+
+/// One short nap.
+const NAP: Duration = Duration::from_micros(50);
+
+/// The longest the writer sleeps without being woken.
+const LONG_SLEEP: Duration = Duration::from_millis(100);
 
 /// How often at most a failing or dropping sink raises an alert.
 const ALERT_COOLDOWN: Duration = Duration::from_secs(60);
@@ -133,6 +144,26 @@ struct Counters {
     closed_warned: AtomicBool,
 }
 
+/// How a submitter wakes the writer, only when it sleeps.
+#[derive(Default)]
+struct Wake {
+    sleeping: AtomicBool,
+    writer: OnceLock<Thread>,
+}
+
+impl Wake {
+    fn after_send(&self) {
+        // Pairs with the fence in `Worker::sleep`: either the writer sees
+        // the message, or this sees the flag.
+        fence(Ordering::SeqCst);
+        if self.sleeping.load(Ordering::Relaxed)
+            && let Some(writer) = self.writer.get()
+        {
+            writer.unpark();
+        }
+    }
+}
+
 // Records travel by value: a box would cost an allocation on the request's
 // thread and a free on the writer's, for every request.
 #[allow(clippy::large_enum_variant)]
@@ -152,6 +183,7 @@ enum Message {
 pub struct QueuedSink {
     tx: SyncSender<Message>,
     counters: Arc<Counters>,
+    wake: Arc<Wake>,
     on_full: OnFull,
 }
 
@@ -161,6 +193,7 @@ pub struct QueuedSink {
 pub struct SinkGuard {
     tx: SyncSender<Message>,
     counters: Arc<Counters>,
+    wake: Arc<Wake>,
     thread: Option<JoinHandle<io::Result<()>>>,
 }
 
@@ -188,18 +221,23 @@ impl QueuedSink {
             options.flush,
             alerts,
         );
+        let wake = Arc::new(Wake::default());
+        let worker_wake = wake.clone();
         let thread = std::thread::Builder::new()
             .name(format!("rimguard-audit-{name}"))
-            .spawn(move || worker.run())?;
+            .spawn(move || worker.run(&worker_wake))?;
+        let _ = wake.writer.set(thread.thread().clone());
 
         let sink = Self {
             tx: tx.clone(),
             counters: counters.clone(),
+            wake: wake.clone(),
             on_full: options.on_full,
         };
         let guard = SinkGuard {
             tx,
             counters,
+            wake,
             thread: Some(thread),
         };
         Ok((sink, guard))
@@ -220,6 +258,7 @@ impl QueuedSink {
         let (ack, done) = mpsc::sync_channel(1);
         let stopped = || io::Error::new(io::ErrorKind::BrokenPipe, "the audit writer has stopped");
         self.tx.send(Message::Flush(ack)).map_err(|_| stopped())?;
+        self.wake.after_send();
         done.recv().map_err(|_| stopped())?
     }
 
@@ -250,6 +289,7 @@ impl AuditSink for QueuedSink {
         match sent {
             Ok(()) => {
                 self.counters.accepted.fetch_add(1, Ordering::Relaxed);
+                self.wake.after_send();
             }
             Err(closed) => self.refused(closed),
         }
@@ -280,6 +320,7 @@ impl SinkGuard {
         // A full queue makes this wait for room, which is what a clean
         // shutdown means: everything before it gets written.
         let _ = self.tx.send(Message::Shutdown);
+        self.wake.after_send();
         match thread.join() {
             Ok(result) => result,
             Err(_) => Err(io::Error::other("the audit writer thread panicked")),
@@ -352,8 +393,8 @@ impl Worker {
         }
     }
 
-    fn run(mut self) -> io::Result<()> {
-        while let Some(message) = self.next_message() {
+    fn run(mut self, wake: &Wake) -> io::Result<()> {
+        while let Some(message) = self.next_message(wake) {
             if !self.handle(message) {
                 break;
             }
@@ -374,22 +415,51 @@ impl Worker {
         self.finish()
     }
 
-    /// The next message; in batch mode, flushes when the oldest buffered
-    /// record is due while waiting. `None` when every sender is gone.
-    fn next_message(&mut self) -> Option<Message> {
+    /// The next message, napping then sleeping while the queue is empty
+    /// (and flushing a batch that falls due meanwhile). `None` when every
+    /// sender is gone.
+    fn next_message(&mut self, wake: &Wake) -> Option<Message> {
+        let mut naps = 0;
         loop {
-            let FlushPolicy::Batch { max_delay, .. } = self.flush else {
-                return self.rx.recv().ok();
-            };
-            let Some(oldest) = self.oldest_unflushed else {
-                return self.rx.recv().ok();
-            };
-            let wait = max_delay.saturating_sub(oldest.elapsed());
-            match self.rx.recv_timeout(wait) {
+            match self.rx.try_recv() {
                 Ok(message) => return Some(message),
-                Err(RecvTimeoutError::Timeout) => self.flush_now(),
-                Err(RecvTimeoutError::Disconnected) => return None,
+                Err(TryRecvError::Disconnected) => return None,
+                Err(TryRecvError::Empty) => {}
             }
+            if self.batch_due() {
+                self.flush_now();
+            }
+            if naps < NAPS {
+                naps += 1;
+                std::thread::park_timeout(NAP);
+            } else if let Some(message) = self.sleep(wake) {
+                return Some(message);
+            }
+        }
+    }
+
+    /// Sleeps until woken, or until the batch is due.
+    fn sleep(&mut self, wake: &Wake) -> Option<Message> {
+        wake.sleeping.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        let message = match self.rx.try_recv() {
+            Ok(message) => Some(message),
+            Err(_) => {
+                std::thread::park_timeout(self.batch_wait().unwrap_or(LONG_SLEEP).min(LONG_SLEEP));
+                None
+            }
+        };
+        wake.sleeping.store(false, Ordering::Relaxed);
+        message
+    }
+
+    /// How long until the oldest buffered record must be flushed.
+    fn batch_wait(&self) -> Option<Duration> {
+        match (self.flush, self.oldest_unflushed) {
+            (FlushPolicy::Batch { max_delay, .. }, Some(oldest)) => {
+                Some(max_delay.saturating_sub(oldest.elapsed()))
+            }
+            _ => None,
         }
     }
 
