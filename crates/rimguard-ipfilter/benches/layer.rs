@@ -8,9 +8,8 @@ use std::hint::black_box;
 use std::net::IpAddr;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use http::{Request, Response};
 use rimguard_core::ClientIp;
 use rimguard_ipfilter::{IpFilterLayer, IpList};
@@ -18,7 +17,7 @@ use tower::{Service, service_fn};
 use tower_layer::Layer;
 
 mod common;
-use common::{Rng, compile, hits, misses, v4_ranges};
+use common::{Rng, ThreadCpuTime, compile, hits, misses, v4_ranges};
 
 type Body = http_body_util::Empty<bytes::Bytes>;
 
@@ -47,9 +46,10 @@ fn bare() -> impl Service<Request<Body>, Response = Response<Body>, Error = Infa
     service_fn(|_request: Request<Body>| async { Ok::<_, Infallible>(Response::new(Body::new())) })
 }
 
-fn layer(c: &mut Criterion) {
+fn layer(c: &mut Criterion<ThreadCpuTime>) {
     let mut rng = Rng::new(0x5eed_1a7e);
     let mut group = c.benchmark_group("layer");
+    group.sampling_mode(SamplingMode::Flat);
 
     let probe = "203.0.113.10".parse().unwrap();
     let mut service = bare();
@@ -82,10 +82,7 @@ fn layer(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(30);
+    config = common::criterion();
     targets = layer
 }
 criterion_main!(benches);

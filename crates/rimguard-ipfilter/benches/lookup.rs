@@ -8,13 +8,13 @@ use std::hint::black_box;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use prefix_trie::PrefixMap;
 use rimguard_ipfilter::Action;
 
 mod common;
-use common::{Rng, compile, hits, misses, v4_ranges, v6_ranges};
+use common::{Rng, ThreadCpuTime, compile, hits, misses, v4_ranges, v6_ranges};
 
 const SIZES: [usize; 4] = [10, 1_000, 100_000, 1_000_000];
 /// Probes per case, cycled through so that lookups do not all hit one
@@ -72,7 +72,7 @@ fn cycle(probes: &[IpAddr]) -> impl FnMut() -> IpAddr + '_ {
     }
 }
 
-fn family(c: &mut Criterion, name: &str, v4: bool) {
+fn family(c: &mut Criterion<ThreadCpuTime>, name: &str, v4: bool) {
     let mut rng = Rng::new(0x5eed_0004);
     for size in SIZES {
         let entries = if v4 {
@@ -92,6 +92,7 @@ fn family(c: &mut Criterion, name: &str, v4: bool) {
                 assert_eq!(list.lookup(probe).is_some(), trie.lookup(probe).is_some());
             }
             let mut group = c.benchmark_group(format!("lookup/{name}-{kind}"));
+            group.sampling_mode(SamplingMode::Flat);
             let mut next = cycle(probes);
             group.bench_function(BenchmarkId::new("rimguard", size), |b| {
                 b.iter(|| list.lookup(black_box(next())))
@@ -114,15 +115,16 @@ fn family(c: &mut Criterion, name: &str, v4: bool) {
     }
 }
 
-fn lookups(c: &mut Criterion) {
+fn lookups(c: &mut Criterion<ThreadCpuTime>) {
     family(c, "v4", true);
     family(c, "v6", false);
 }
 
-fn build(c: &mut Criterion) {
+fn build(c: &mut Criterion<ThreadCpuTime>) {
     let mut rng = Rng::new(0x5eed_b11d);
     let entries = v4_ranges(100_000, &mut rng);
     let mut group = c.benchmark_group("build");
+    group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10);
     group.bench_function(BenchmarkId::new("rimguard", 100_000), |b| {
         b.iter(|| compile(&entries))
@@ -135,10 +137,7 @@ fn build(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(30);
+    config = common::criterion();
     targets = lookups, build
 }
 criterion_main!(benches);

@@ -149,12 +149,13 @@
 //! over the interval starts. A first-level index (built for tables of 256
 //! intervals or more, with about one bucket per two intervals, on the bits
 //! that follow the prefix all ranges share) narrows it to a few intervals,
-//! then a branchless binary search finds the one holding the address, its
-//! verdict stored beside its start.
+//! then a branchless binary search finds the one holding the address; the
+//! verdicts sit in their own array of one byte per interval, small enough
+//! to stay in cache when the starts do not.
 //! At 100,000 ranges that is an index read and a short search within one or
 //! two cache lines, where a prefix trie (`prefix-trie`) follows a pointer
 //! per level; docs/benchmarks.md has the figures. The cost is the build:
-//! a sort, `O(n log n)`, and memory: 8 bytes per IPv4 interval, 24 per IPv6
+//! a sort, `O(n log n)`, and memory: 5 bytes per IPv4 interval, 17 per IPv6
 //! interval, plus about 2 bytes per interval of index (a list of n ranges
 //! has at most 2n + 1 intervals).
 //!

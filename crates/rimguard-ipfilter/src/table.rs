@@ -25,7 +25,7 @@ use crate::list::Action;
 
 /// Tables with fewer intervals than this skip the first-level index: the
 /// whole search fits in a few cache lines anyway.
-const INDEX_THRESHOLD: usize = 256;
+const INDEX_THRESHOLD: usize = 8;
 
 /// The fewest and most address bits that pick a bucket of the index. In
 /// between, the index has about one bucket per two intervals, so that it
@@ -89,7 +89,15 @@ macro_rules! key {
 
             #[inline]
             fn bucket(self, skip: u32, bits: u32) -> usize {
-                ((self << skip) >> (Self::BITS - bits)) as usize
+                // The bucket bits almost always lie in the top 64 bits:
+                // shift a u64 rather than a u128 then.
+                if skip + bits <= 64 {
+                    let top = (self >> (Self::BITS.saturating_sub(64))) as u64;
+                    let top = top << (64 - Self::BITS.min(64));
+                    ((top << skip) >> (64 - bits)) as usize
+                } else {
+                    ((self << skip) >> (Self::BITS - bits)) as usize
+                }
             }
 
             fn bucket_start(self, skip: u32, bits: u32, bucket: usize) -> Self {
@@ -120,18 +128,6 @@ pub(crate) struct Range<K> {
     pub(crate) action: Action,
 }
 
-/// One interval of the address space: where it starts and what covers it.
-///
-/// Start and slot sit side by side so that the search's last cache line
-/// also holds the answer; `packed(8)` keeps an IPv6 interval at 24 bytes
-/// instead of 32.
-#[derive(Clone, Copy)]
-#[repr(C, packed(8))]
-struct Interval<K> {
-    start: K,
-    slot: Slot,
-}
-
 /// The first-level index over the addresses the ranges span.
 #[derive(Debug)]
 struct Index<K> {
@@ -152,8 +148,11 @@ struct Index<K> {
 
 /// The compiled table of one family. See the [module docs](self).
 pub(crate) struct Table<K> {
-    /// Sorted by start; the first starts at address 0.
-    intervals: Box<[Interval<K>]>,
+    /// Where each interval starts, sorted; the first starts at address 0.
+    starts: Box<[K]>,
+    /// What covers each interval. Kept apart from the starts: at one byte
+    /// per interval it stays in cache when the starts do not.
+    slots: Box<[Slot]>,
     index: Option<Index<K>>,
 }
 
@@ -169,18 +168,16 @@ impl<K: Key> Table<K> {
             .first()
             .map(|r| r.first)
             .zip(ranges.iter().map(|r| r.last).max());
-        let intervals: Vec<_> = flatten(&ranges)
-            .into_iter()
-            .map(|(start, slot)| Interval { start, slot })
-            .collect();
+        let (starts, slots): (Vec<K>, Vec<Slot>) = flatten(&ranges).into_iter().unzip();
         let index = match span {
-            Some((low, high)) if intervals.len() >= INDEX_THRESHOLD => {
-                Some(build_index(&intervals, low, high))
+            Some((low, high)) if starts.len() >= INDEX_THRESHOLD => {
+                Some(build_index(&starts, low, high))
             }
             _ => None,
         };
         Self {
-            intervals: intervals.into(),
+            starts: starts.into(),
+            slots: slots.into(),
             index,
         }
     }
@@ -196,22 +193,22 @@ impl<K: Key> Table<K> {
                 let bucket = addr.bucket(index.skip, index.bits);
                 index.first[bucket] as usize..index.first[bucket + 1] as usize + 1
             }
-            None => 0..self.intervals.len(),
+            None => 0..self.starts.len(),
         };
         let low = window.start;
-        self.intervals[low + predecessor(&self.intervals[window], addr)].slot
+        self.slots[low + predecessor(&self.starts[window], addr)]
     }
 
     /// How many intervals the table holds.
     pub(crate) fn intervals(&self) -> usize {
-        self.intervals.len()
+        self.starts.len()
     }
 }
 
 impl<K: Key> std::fmt::Debug for Table<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Table")
-            .field("intervals", &self.intervals.len())
+            .field("intervals", &self.starts.len())
             .field("indexed", &self.index.is_some())
             .finish()
     }
@@ -225,13 +222,16 @@ impl<K: Key> std::fmt::Debug for Table<K> {
 /// exists. The loop runs a fixed number of times for a given length and its
 /// only data-dependent choice compiles to a conditional move.
 #[inline]
-fn predecessor<K: Key>(sorted: &[Interval<K>], key: K) -> usize {
+fn predecessor<K: Key>(sorted: &[K], key: K) -> usize {
     let mut base = 0;
     let mut len = sorted.len();
     while len > 1 {
         let half = len / 2;
-        let start = { sorted[base + half].start };
-        base = if start <= key { base + half } else { base };
+        base = if sorted[base + half] <= key {
+            base + half
+        } else {
+            base
+        };
         len -= half;
     }
     base
@@ -298,8 +298,8 @@ fn push_bound<K: Key>(out: &mut Vec<(K, Slot)>, at: K, slot: Slot) {
 
 /// The first-level index: for each bucket of the span from `low` to
 /// `high`, the interval in force at the bucket's first address.
-fn build_index<K: Key>(intervals: &[Interval<K>], low: K, high: K) -> Index<K> {
-    let wanted = intervals
+fn build_index<K: Key>(starts: &[K], low: K, high: K) -> Index<K> {
+    let wanted = starts
         .len()
         .next_power_of_two()
         .trailing_zeros()
@@ -311,12 +311,12 @@ fn build_index<K: Key>(intervals: &[Interval<K>], low: K, high: K) -> Index<K> {
     let mut i = 0;
     for bucket in 0..buckets {
         let start = low.bucket_start(skip, bits, bucket);
-        while i + 1 < intervals.len() && { intervals[i + 1].start } <= start {
+        while i + 1 < starts.len() && starts[i + 1] <= start {
             i += 1;
         }
         first.push(i as u32);
     }
-    first.push((intervals.len() - 1) as u32);
+    first.push((starts.len() - 1) as u32);
     Index {
         low,
         high,

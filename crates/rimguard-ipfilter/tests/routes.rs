@@ -128,24 +128,23 @@ async fn layers_for_one_name_share_one_list() {
     assert_eq!(office.reloads(), 1);
 }
 
-#[tokio::test]
-async fn the_whole_stack_serves_over_a_real_socket() {
+/// Sends one HTTP/1.1 GET over a fresh connection and returns the answer.
+async fn get_over_tcp(addr: std::net::SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    // The client IP layer of rimguard-core would set ClientIp from the
-    // socket peer; this stand-in does the same for the test.
-    let app = app(&registry()).layer(axum::middleware::map_request(
-        |mut request: Request<Body>| async move {
-            let peer = request
-                .extensions()
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip());
-            if let Some(peer) = peer {
-                request.extensions_mut().insert(ClientIp::from_peer(peer));
-            }
-            request
-        },
-    ));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer
+}
+
+#[tokio::test]
+async fn behind_the_client_ip_layer_a_real_socket_peer_is_filtered() {
+    // The client IP layer of rimguard-core, outermost, as the facade orders them.
+    let lists = registry();
+    let app = app(&lists).layer(rimguard_core::client_ip::ClientIpLayer::peer_only());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
@@ -153,17 +152,15 @@ async fn the_whole_stack_serves_over_a_real_socket() {
         axum::serve(listener, make).await.unwrap();
     });
 
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = "GET /admin/orders HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n";
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
+    let admin = get_over_tcp(addr, "/admin/orders").await;
+    let public = get_over_tcp(addr, "/").await;
     server.abort();
 
     assert!(
-        answer.starts_with("HTTP/1.1 403"),
-        "127.0.0.1 is not in the office list: {answer}"
+        admin.starts_with("HTTP/1.1 403"),
+        "127.0.0.1 is not in the office list: {admin}"
     );
-    assert!(answer.contains("application/problem+json"), "{answer}");
-    assert!(!answer.contains("127.0.0.1"), "{answer}");
+    assert!(admin.contains("application/problem+json"), "{admin}");
+    assert!(!admin.contains("127.0.0.1"), "{admin}");
+    assert!(public.starts_with("HTTP/1.1 200"), "{public}");
 }

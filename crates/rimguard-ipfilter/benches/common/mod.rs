@@ -120,3 +120,96 @@ pub(crate) fn misses(list: &IpList, v4: bool, count: usize, rng: &mut Rng) -> Ve
     }
     out
 }
+
+/// The CPU time of the benchmarking thread, as Linux counts it in
+/// `/proc/thread-self/schedstat`.
+///
+/// The benches run on a shared 2-core machine where the bench thread often
+/// gets a fraction of a core: wall time then counts the time other
+/// processes ran. CPU time counts only this thread's. Linux updates the
+/// figure at each scheduler tick and switch, so the benches use flat
+/// sampling with samples of tens of milliseconds.
+pub(crate) struct ThreadCpuTime;
+
+fn thread_cpu_ns() -> u64 {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .expect("the benches measure CPU time through Linux's schedstat");
+    let first = text
+        .split_whitespace()
+        .next()
+        .and_then(|ns| ns.parse().ok());
+    first.expect("schedstat starts with the nanoseconds spent on a CPU")
+}
+
+impl criterion::measurement::Measurement for ThreadCpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+
+    fn zero(&self) -> u64 {
+        0
+    }
+
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+
+    fn formatter(&self) -> &dyn criterion::measurement::ValueFormatter {
+        &Nanos
+    }
+}
+
+/// Formats nanoseconds of CPU time as criterion formats wall time.
+struct Nanos;
+
+impl criterion::measurement::ValueFormatter for Nanos {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (divisor, unit) = match typical {
+            t if t < 1e3 => (1.0, "ns"),
+            t if t < 1e6 => (1e3, "µs"),
+            t if t < 1e9 => (1e6, "ms"),
+            _ => (1e9, "s"),
+        };
+        values.iter_mut().for_each(|v| *v /= divisor);
+        unit
+    }
+
+    fn scale_throughputs(
+        &self,
+        _typical: f64,
+        throughput: &criterion::Throughput,
+        values: &mut [f64],
+    ) -> &'static str {
+        let per = match throughput {
+            criterion::Throughput::Elements(n) => *n as f64,
+            _ => 1.0,
+        };
+        values.iter_mut().for_each(|v| *v = per * 1e9 / *v);
+        "elem/s"
+    }
+
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+/// The configuration every bench here uses: CPU time, flat samples, short
+/// runs.
+pub(crate) fn criterion() -> criterion::Criterion<ThreadCpuTime> {
+    criterion::Criterion::default()
+        .with_measurement(ThreadCpuTime)
+        .warm_up_time(std::time::Duration::from_millis(300))
+        .measurement_time(std::time::Duration::from_millis(1200))
+        .sample_size(20)
+}

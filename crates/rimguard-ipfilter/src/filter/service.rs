@@ -16,7 +16,35 @@ use crate::shared::SharedIpList;
 
 /// Refuses requests whose client address its list does not admit.
 ///
-/// Built by [`IpFilterLayer`]; see the [crate docs](crate).
+/// Built by [`IpFilterLayer`], or directly around a service; see the
+/// [crate docs](crate) for the rules.
+///
+/// # Example
+///
+/// ```
+/// use std::convert::Infallible;
+/// use http::{Request, Response, StatusCode};
+/// use rimguard_core::ClientIp;
+/// use rimguard_ipfilter::{IpFilter, IpList};
+/// use tower::{ServiceExt, service_fn};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let blocklist = IpList::builder().deny("192.0.2.0/24").build()?;
+/// let service = IpFilter::new(
+///     service_fn(|_req: Request<()>| async { Ok::<_, Infallible>(Response::new(())) }),
+///     blocklist,
+/// );
+///
+/// let mut request = Request::new(());
+/// request.extensions_mut().insert(ClientIp::from_peer("192.0.2.9".parse()?));
+/// assert_eq!(service.clone().oneshot(request).await?.status(), StatusCode::FORBIDDEN);
+///
+/// // No client IP: refused, even by a blocklist.
+/// assert_eq!(service.oneshot(Request::new(())).await?.status(), StatusCode::FORBIDDEN);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct IpFilter<S> {
     pub(crate) inner: S,
