@@ -170,8 +170,23 @@ impl ApiKeysConfig {
     ///
     /// `api_keys.<name>.keys` when there are none or more than two,
     /// `…keys[i]` when a key cannot be loaded or is not a valid key,
-    /// `…keys[i].created` for a bad date, `…header` for a bad header name.
+    /// `…keys[i].created` for a bad date.
     pub fn build_keys(&self, name: &str, resolver: &Resolver) -> Result<ApiKeys, ConfigError> {
+        let slots = self.load_slots(name, resolver)?;
+        Ok(ApiKeys::builder(slots)
+            .name(name)
+            .rotate_after(self.rotate_after)
+            .build())
+    }
+
+    /// Loads the keys of the set `name` as a pair, for a reload: put it in
+    /// force with [`ApiKeys::replace`], or keep the old pair when this
+    /// fails.
+    ///
+    /// # Errors
+    ///
+    /// As [`build_keys`](Self::build_keys).
+    pub fn load_slots(&self, name: &str, resolver: &Resolver) -> Result<KeySlots, ConfigError> {
         let within = format!("api_keys.{name}");
         if self.keys.is_empty() || self.keys.len() > 2 {
             let message = "expected one or two keys (the primary, then the secondary)";
@@ -187,21 +202,19 @@ impl ApiKeysConfig {
         }
 
         let mut keys = keys.into_iter();
-        let mut slots = KeySlots::new(keys.next().expect("one or two keys, checked above"));
-        if let Some(secondary) = keys.next() {
-            slots = slots.with_secondary(secondary);
-        }
-        Ok(ApiKeys::builder(slots)
-            .name(name)
-            .rotate_after(self.rotate_after)
-            .build())
+        let slots = KeySlots::new(keys.next().expect("one or two keys, checked above"));
+        Ok(match keys.next() {
+            Some(secondary) => slots.with_secondary(secondary),
+            None => slots,
+        })
     }
 
     /// Builds the [`ApiKeyLayer`] of the set `name`.
     ///
     /// # Errors
     ///
-    /// As [`build_keys`](Self::build_keys).
+    /// As [`build_keys`](Self::build_keys), and `api_keys.<name>.header`
+    /// for a bad header name.
     pub fn build(&self, name: &str, resolver: &Resolver) -> Result<ApiKeyLayer, ConfigError> {
         let header = match &self.header {
             Some(header) => Some(HeaderName::try_from(header.as_str()).map_err(|_| {

@@ -276,3 +276,29 @@ fn config_serializes_back_to_the_same_source_names() {
         file.webhooks["whatsapp"]
     );
 }
+
+#[test]
+fn a_reload_puts_the_new_pair_in_force_and_a_bad_one_leaves_the_old() {
+    let resolver = resolver();
+    let old: ApiKeysConfig =
+        toml::from_str("keys = [\"env:BOT_KEY_PRIMARY\"]\nscopes = [\"read\"]").unwrap();
+    let keys = old.build_keys("bot", &resolver).unwrap();
+
+    let bad: ApiKeysConfig =
+        toml::from_str("keys = [\"env:MISSING\"]\nscopes = [\"read\"]").unwrap();
+    assert_eq!(
+        bad.load_slots("bot", &resolver).unwrap_err().field(),
+        "api_keys.bot.keys[0]"
+    );
+    assert!(
+        keys.verify(b"rg_live_bot_primary_0123456789").is_some(),
+        "the old pair stays"
+    );
+
+    let new: ApiKeysConfig =
+        toml::from_str("keys = [\"env:ADMIN_KEY\", \"env:BOT_KEY_PRIMARY\"]\nscopes = [\"read\"]")
+            .unwrap();
+    keys.replace(new.load_slots("bot", &resolver).unwrap());
+    assert!(keys.verify(b"rg_live_admin_0123456789abcdef").is_some());
+    assert!(keys.verify(b"rg_live_bot_primary_0123456789").is_some());
+}

@@ -227,9 +227,68 @@ pub enum SignedWith {
     Previous,
 }
 
+/// A secret with its HMAC key schedules computed once, so a request costs
+/// the MAC of its body and not the key setup too.
+#[derive(Clone)]
+struct Keyed {
+    macs: Box<Schedules>,
+}
+
+#[derive(Clone)]
+struct Schedules {
+    sha256: Hmac<Sha256>,
+    sha512: Hmac<Sha512>,
+}
+
+impl Keyed {
+    /// The schedules of `secret`; the secret itself is dropped (and
+    /// zeroized) once they are computed.
+    fn new(secret: SecretBytes) -> Self {
+        let key = secret.expose_secret();
+        let macs = Schedules {
+            sha256: <Hmac<Sha256> as Mac>::new_from_slice(key)
+                .expect("HMAC accepts keys of any length"),
+            sha512: <Hmac<Sha512> as Mac>::new_from_slice(key)
+                .expect("HMAC accepts keys of any length"),
+        };
+        drop(secret);
+        Self {
+            macs: Box::new(macs),
+        }
+    }
+
+    fn verify(&self, algorithm: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+        match algorithm {
+            Algorithm::HmacSha256 => {
+                let mut mac = self.macs.sha256.clone();
+                mac.update(message);
+                mac.verify_slice(signature).is_ok()
+            }
+            Algorithm::HmacSha512 => {
+                let mut mac = self.macs.sha512.clone();
+                mac.update(message);
+                mac.verify_slice(signature).is_ok()
+            }
+        }
+    }
+}
+
+impl Drop for Schedules {
+    /// `hmac` has no `zeroize` support, so the key schedules are
+    /// overwritten with those of an empty key, and `black_box` keeps the
+    /// compiler from dropping the stores as dead (best effort).
+    fn drop(&mut self) {
+        self.sha256 =
+            <Hmac<Sha256> as Mac>::new_from_slice(&[]).expect("HMAC accepts an empty key");
+        self.sha512 =
+            <Hmac<Sha512> as Mac>::new_from_slice(&[]).expect("HMAC accepts an empty key");
+        std::hint::black_box(&*self);
+    }
+}
+
 struct Pair {
-    current: SecretBytes,
-    previous: Option<SecretBytes>,
+    current: Keyed,
+    previous: Option<Keyed>,
 }
 
 /// The secrets a signature may be made with: the current one and, during a
@@ -256,7 +315,7 @@ impl SigningSecrets {
     /// Only `current` is accepted.
     pub fn new(current: SecretBytes) -> Self {
         let pair = Pair {
-            current,
+            current: Keyed::new(current),
             previous: None,
         };
         Self {
@@ -269,7 +328,7 @@ impl SigningSecrets {
         let current = self.pair.load().current.clone();
         let pair = Pair {
             current,
-            previous: Some(previous),
+            previous: Some(Keyed::new(previous)),
         };
         Self {
             pair: Arc::new(ArcSwap::from_pointee(pair)),
@@ -278,9 +337,9 @@ impl SigningSecrets {
 
     /// Makes `new` the current secret and the current one previous.
     pub fn rotate(&self, new: SecretBytes) {
-        let new = Arc::new(new);
+        let new = Keyed::new(new);
         self.pair.rcu(|pair| Pair {
-            current: (*new).clone(),
+            current: new.clone(),
             previous: Some(pair.current.clone()),
         });
     }
@@ -310,12 +369,12 @@ impl SigningSecrets {
         signature: &[u8],
     ) -> Option<SignedWith> {
         let pair = self.pair.load();
-        if algorithm.verify(pair.current.expose_secret(), message, signature) {
+        if pair.current.verify(algorithm, message, signature) {
             return Some(SignedWith::Current);
         }
         let previous = pair.previous.as_ref()?;
-        algorithm
-            .verify(previous.expose_secret(), message, signature)
+        previous
+            .verify(algorithm, message, signature)
             .then_some(SignedWith::Previous)
     }
 }
