@@ -38,10 +38,27 @@ impl BuildContext {
     }
 }
 
+/// The type of a loaded secret, or a placeholder without the `secrets`
+/// feature (the redactor then registers none).
+#[cfg(feature = "redact")]
+mod rimguard_secrets_or_unit {
+    #[cfg(feature = "secrets")]
+    pub(crate) type Secret = rimguard_secrets::secret::SecretString;
+    #[cfg(not(feature = "secrets"))]
+    pub(crate) type Secret = secrecy_free::Never;
+    #[cfg(not(feature = "secrets"))]
+    pub(crate) mod secrecy_free {
+        /// No secret can be loaded without the `secrets` feature.
+        pub(crate) enum Never {}
+    }
+}
+
 /// Every named section's layer, built once (so a bad section is refused
 /// even when no route uses it yet) and shared by the routes that name it.
 #[derive(Default)]
 struct Named {
+    #[cfg(feature = "ratelimit")]
+    limits: Vec<(String, rimguard_ratelimit::RateLimitLayer)>,
     #[cfg(feature = "secrets")]
     api_keys: HashMap<String, rimguard_secrets::ApiKeyLayer>,
     #[cfg(feature = "secrets")]
@@ -52,6 +69,10 @@ impl Named {
     #[allow(unused_variables, unused_mut)]
     fn build(config: &Config, context: &BuildContext) -> Result<Self, ConfigError> {
         let mut named = Self::default();
+        #[cfg(feature = "ratelimit")]
+        for (name, section) in &config.rate_limits {
+            named.limits.push((name.clone(), section.to_layer(name)?));
+        }
         #[cfg(feature = "secrets")]
         for (name, section) in &config.api_keys {
             named
@@ -70,19 +91,103 @@ impl Named {
 
 pub(crate) fn build(config: &Config, context: &BuildContext) -> Result<Stack, ConfigError> {
     let mut builder = Stack::builder();
-    builder = outer_layers(config, builder)?;
+    builder = outer_layers(config, context, builder)?;
 
     let named = Named::build(config, context)?;
     for (i, route) in config.routes.iter().enumerate() {
         let built = build_route(&named, route).map_err(|e| e.within(&format!("routes[{i}]")))?;
         builder = builder.route(built);
     }
+    #[cfg(feature = "ratelimit")]
+    {
+        builder = builder.limiters(named.limits);
+    }
     Ok(builder.build())
 }
 
-fn outer_layers(config: &Config, mut builder: StackBuilder) -> Result<StackBuilder, ConfigError> {
+/// Every `[secrets.<name>]`, loaded so that a missing one is refused at
+/// start-up and the redactor knows their values.
+#[cfg(feature = "secrets")]
+type Secrets =
+    std::collections::BTreeMap<String, std::sync::Arc<rimguard_secrets::secret::SecretString>>;
+
+#[cfg(feature = "secrets")]
+fn load_secrets(config: &Config, context: &BuildContext) -> Result<Secrets, ConfigError> {
+    let mut secrets = Secrets::new();
+    for (name, section) in &config.secrets {
+        let within = format!("secrets.{name}");
+        let secret = section
+            .load(name, &context.resolver)
+            .map_err(|e| e.within(&within))?;
+        secrets.insert(name.clone(), std::sync::Arc::new(secret));
+    }
+    Ok(secrets)
+}
+
+#[cfg(feature = "redact")]
+#[allow(unused_variables, unused_mut)]
+fn redactor(
+    config: &Config,
+    context: &BuildContext,
+    secrets: &[&rimguard_secrets_or_unit::Secret],
+) -> Result<rimguard_redact::Redactor, ConfigError> {
+    let section = config.redact.clone().unwrap_or_default();
+    let mut builder = section.builder()?;
+    #[cfg(feature = "secrets")]
+    for secret in secrets {
+        builder = builder.secret(*secret);
+    }
+    if let Some(source) = section.fingerprint_key_source() {
+        #[cfg(not(feature = "secrets"))]
+        return Err(lacks("redact.fingerprint_key", "secrets"));
+        #[cfg(feature = "secrets")]
+        {
+            use rimguard_secrets::secret::ExposeSecret;
+            let field = "redact.fingerprint_key";
+            let source: rimguard_secrets::SecretSource = source
+                .parse()
+                .map_err(|_| ConfigError::new(field, "is not a source name"))?;
+            let key = context
+                .resolver
+                .load(field, std::slice::from_ref(&source))
+                .map_err(|e| ConfigError::new(field, e.to_string()))?;
+            builder = builder.fingerprint_key_bytes(key.secret().expose_secret().as_bytes());
+        }
+    }
+    builder.build().map_err(|e| e.within("redact"))
+}
+
+#[allow(unused_variables)]
+fn outer_layers(
+    config: &Config,
+    context: &BuildContext,
+    mut builder: StackBuilder,
+) -> Result<StackBuilder, ConfigError> {
     let client_ip = config.client_ip.clone().unwrap_or_default();
     builder = builder.client_ip(client_ip.build().map_err(|e| e.within("client_ip"))?);
+
+    #[cfg(feature = "secrets")]
+    let secrets = load_secrets(config, context)?;
+    #[cfg(feature = "redact")]
+    {
+        #[cfg(feature = "secrets")]
+        let values: Vec<&rimguard_secrets_or_unit::Secret> =
+            secrets.values().map(|s| &**s).collect();
+        #[cfg(not(feature = "secrets"))]
+        let values: Vec<&rimguard_secrets_or_unit::Secret> = Vec::new();
+        let redactor = redactor(config, context, &values)?;
+        let marker = rimguard_redact::http::SensitiveHeadersLayer::new(&redactor);
+        builder = builder.sensitive_headers(marker).redactor(redactor);
+    }
+    #[cfg(feature = "secrets")]
+    {
+        builder = builder.secrets(secrets);
+    }
+    #[cfg(feature = "audit")]
+    if let Some(audit) = &config.audit {
+        let pipeline = audit.build().map_err(|e| e.within("audit"))?;
+        builder = builder.audit_pipeline(pipeline);
+    }
 
     #[cfg(feature = "headers")]
     {
@@ -98,7 +203,7 @@ fn outer_layers(config: &Config, mut builder: StackBuilder) -> Result<StackBuild
     Ok(builder)
 }
 
-#[cfg_attr(not(feature = "secrets"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "secrets", feature = "ratelimit")), allow(dead_code))]
 fn missing(field: &str, section: &str, name: &str) -> ConfigError {
     ConfigError::new(
         field,
@@ -146,11 +251,29 @@ fn build_route(named: &Named, route: &RouteConfig) -> Result<Route, ConfigError>
     if route.ip_list.is_some() {
         return Err(lacks("ip_list", "ipfilter"));
     }
-    if !route.rate_limits.is_empty() {
-        return Err(lacks("rate_limits", "ratelimit"));
+    #[cfg(not(feature = "ratelimit"))]
+    if !route.rate_limits.is_empty() || !route.customer_rate_limits.is_empty() {
+        let field = if route.rate_limits.is_empty() {
+            "customer_rate_limits"
+        } else {
+            "rate_limits"
+        };
+        return Err(lacks(field, "ratelimit"));
     }
-    if !route.customer_rate_limits.is_empty() {
-        return Err(lacks("customer_rate_limits", "ratelimit"));
+    #[cfg(feature = "ratelimit")]
+    {
+        let find = |field: String, name: &String| {
+            let found = named.limits.iter().find(|(n, _)| n == name);
+            found
+                .map(|(_, layer)| layer.clone())
+                .ok_or_else(|| missing(&field, "rate_limits", name))
+        };
+        for (i, name) in route.rate_limits.iter().enumerate() {
+            built = built.rate_limit(find(format!("rate_limits[{i}]"), name)?);
+        }
+        for (i, name) in route.customer_rate_limits.iter().enumerate() {
+            built = built.customer_rate_limit(find(format!("customer_rate_limits[{i}]"), name)?);
+        }
     }
     if route.phone.is_some() {
         return Err(lacks("phone", "phone"));

@@ -1,6 +1,14 @@
 //! rimguard: security middleware for HTTP services, as Tower layers.
 
+#[cfg(feature = "audit")]
+pub use rimguard_audit as audit;
 pub use rimguard_core as core;
+#[cfg(feature = "ratelimit")]
+pub use rimguard_ratelimit as ratelimit;
+#[cfg(feature = "redact")]
+pub use rimguard_redact as redact;
+#[cfg(feature = "secrets")]
+pub use rimguard_secrets as secrets;
 
 pub mod body;
 pub mod config;

@@ -199,3 +199,82 @@ fn a_secret_that_cannot_be_loaded_names_its_sources_not_a_value() {
         "{error}"
     );
 }
+
+const LIMITED: &str = r#"
+[https]
+mode = "off"
+
+[audit]
+file = "AUDIT_FILE"
+
+[rate_limits.per_ip]
+key = "client-ip"
+policies = [{ name = "burst", quota = 2, window = "1m" }]
+max_keys = 1000
+
+[[routes]]
+name = "lookup"
+path = "/customers/*"
+rate_limits = ["per_ip"]
+"#;
+
+#[tokio::test]
+async fn a_per_ip_limit_answers_429_with_its_headers_and_every_request_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.jsonl");
+    let text = LIMITED.replace("AUDIT_FILE", file.to_str().unwrap());
+    let stack = Stack::from_config_with(&load(&text).unwrap(), &context()).unwrap();
+    assert_eq!(
+        stack.layer_names()[..3],
+        ["client-ip", "sensitive-headers", "audit"]
+    );
+
+    for _ in 0..2 {
+        let (status, _, _) = send(&stack, get("/customers/1").body(Full::default()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let mut req = get("/customers/1").body(Full::default()).unwrap();
+    req.extensions_mut()
+        .insert(SocketAddr::from(([127, 0, 0, 1], 40000)));
+    let response = stack.layer(service_fn(echo)).oneshot(req).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    assert!(
+        response.headers()["ratelimit-policy"]
+            .to_str()
+            .unwrap()
+            .contains("q=2")
+    );
+
+    stack.audit().unwrap().flush().unwrap();
+    let records = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(records.lines().count(), 3);
+    assert!(
+        records.contains(r#""refused_by":"rate-limit""#),
+        "{records}"
+    );
+    assert!(records.contains(r#""client_ip":"127.0.0.1""#), "{records}");
+    assert!(rimguard::audit::verify(&file).unwrap().is_intact());
+}
+
+#[test]
+fn a_route_naming_a_missing_limit_is_refused() {
+    let text = "[[routes]]\nname = \"a\"\npath = \"/a\"\nrate_limits = [\"per_ip\"]\n";
+    let error = Stack::from_config_with(&load(text).unwrap(), &context()).unwrap_err();
+    assert_eq!(error.field(), "routes[0].rate_limits[0]");
+    assert_eq!((error.line(), error.column()), (Some(4), Some(16)));
+}
+
+#[test]
+fn a_bad_limit_is_refused_with_its_line() {
+    let text = "[rate_limits.per_ip]\nkey = \"client-ip\"\npolicies = [{ name = \"burst\", quota = 0, window = \"1m\" }]\n";
+    let error = match load(text) {
+        Ok(config) => Stack::from_config_with(&config, &context()).unwrap_err(),
+        Err(error) => error,
+    };
+    assert!(
+        error.field().starts_with("rate_limits.per_ip.policies[0]"),
+        "{error}"
+    );
+    assert_eq!(error.line(), Some(3), "{error}");
+}

@@ -20,6 +20,19 @@ type SecretConfig = serde::de::IgnoredAny;
 #[cfg(not(feature = "secrets"))]
 type WebhookConfig = serde::de::IgnoredAny;
 
+#[cfg(feature = "ratelimit")]
+type RateLimitSection = rimguard_ratelimit::RateLimitConfig;
+#[cfg(not(feature = "ratelimit"))]
+type RateLimitSection = serde::de::IgnoredAny;
+#[cfg(feature = "audit")]
+type AuditSection = rimguard_audit::AuditConfig;
+#[cfg(not(feature = "audit"))]
+type AuditSection = serde::de::IgnoredAny;
+#[cfg(feature = "redact")]
+type RedactSection = rimguard_redact::config::RedactConfig;
+#[cfg(not(feature = "redact"))]
+type RedactSection = serde::de::IgnoredAny;
+
 #[cfg(not(feature = "headers"))]
 type HttpsSection = serde::de::IgnoredAny;
 #[cfg(feature = "headers")]
@@ -48,6 +61,13 @@ pub struct Config {
     /// socket peer only).
     #[serde(default)]
     pub client_ip: Option<rimguard_core::client_ip::ClientIpConfig>,
+    /// `[audit]`: audit records, the hash-chained file, detection rules and
+    /// alerts (feature `audit`).
+    #[serde(default)]
+    pub audit: Option<AuditSection>,
+    /// `[redact]`: what log output never shows (feature `redact`).
+    #[serde(default)]
+    pub redact: Option<RedactSection>,
     /// `[https]`: HTTPS-only enforcement and HSTS (feature `headers`).
     #[serde(default)]
     pub https: Option<HttpsSection>,
@@ -57,6 +77,10 @@ pub struct Config {
     /// `[cors]`: cross-origin resource sharing (feature `cors`).
     #[serde(default)]
     pub cors: Option<CorsSection>,
+    /// `[rate_limits.<name>]`: rate limits that routes apply (feature
+    /// `ratelimit`).
+    #[serde(default)]
+    pub rate_limits: Named<RateLimitSection>,
     /// `[secrets.<name>]`: secrets the application loads, by source
     /// (feature `secrets`).
     #[serde(default)]
@@ -136,6 +160,25 @@ impl Config {
             "headers",
         )?;
         needs(cfg!(feature = "cors"), self.cors.is_some(), "cors", "cors")?;
+        needs(
+            cfg!(feature = "audit"),
+            self.audit.is_some(),
+            "audit",
+            "audit",
+        )?;
+        needs(
+            cfg!(feature = "redact"),
+            self.redact.is_some(),
+            "redact",
+            "redact",
+        )?;
+        let limits = cfg!(feature = "ratelimit");
+        needs(
+            limits,
+            !self.rate_limits.is_empty(),
+            "rate_limits",
+            "ratelimit",
+        )?;
         let secrets = cfg!(feature = "secrets");
         needs(secrets, !self.secrets.is_empty(), "secrets", "secrets")?;
         needs(secrets, !self.api_keys.is_empty(), "api_keys", "secrets")?;

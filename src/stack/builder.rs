@@ -21,10 +21,30 @@ pub struct Stack {
     inner: Arc<Parts>,
 }
 
-#[derive(Debug, Default)]
-struct Parts {
+#[derive(Default)]
+pub(crate) struct Parts {
     outer: Vec<Step>,
     routes: Vec<Route>,
+    #[cfg(feature = "audit")]
+    audit: Option<Arc<rimguard_audit::AuditPipeline>>,
+    #[cfg(feature = "ratelimit")]
+    limiters: Vec<(String, rimguard_ratelimit::RateLimitLayer)>,
+    #[cfg(feature = "redact")]
+    redactor: Option<rimguard_redact::Redactor>,
+    #[cfg(feature = "secrets")]
+    secrets: std::collections::BTreeMap<String, Arc<rimguard_secrets::secret::SecretString>>,
+}
+
+impl std::fmt::Debug for Parts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stack")
+            .field(
+                "outer",
+                &self.outer.iter().map(Step::name).collect::<Vec<_>>(),
+            )
+            .field("routes", &self.routes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Stack {
@@ -62,6 +82,35 @@ impl Stack {
     /// The routes, in matching order.
     pub fn routes(&self) -> &[Route] {
         &self.inner.routes
+    }
+
+    /// The audit pipeline that [`from_config`](Self::from_config) started,
+    /// to flush it or read its counters. The stack (and every service it
+    /// built) keeps it running; it flushes when the last of them is dropped.
+    #[cfg(feature = "audit")]
+    pub fn audit(&self) -> Option<&rimguard_audit::AuditPipeline> {
+        self.inner.audit.as_deref()
+    }
+
+    /// The named rate limiters, for their statistics (key counts, Redis
+    /// fallbacks).
+    #[cfg(feature = "ratelimit")]
+    pub fn rate_limiters(&self) -> &[(String, rimguard_ratelimit::RateLimitLayer)] {
+        &self.inner.limiters
+    }
+
+    /// The redactor built from `[redact]`, with every `[secrets.<name>]`
+    /// value registered: give it to the log writer
+    /// (`rimguard_redact::ScrubbingMakeWriter`).
+    #[cfg(feature = "redact")]
+    pub fn redactor(&self) -> Option<&rimguard_redact::Redactor> {
+        self.inner.redactor.as_ref()
+    }
+
+    /// The secret `[secrets.<name>]`, loaded when the stack was built.
+    #[cfg(feature = "secrets")]
+    pub fn secret(&self, name: &str) -> Option<&rimguard_secrets::secret::SecretString> {
+        self.inner.secrets.get(name).map(|s| &**s)
     }
 }
 
@@ -106,6 +155,9 @@ where
 #[derive(Debug, Default)]
 pub struct StackBuilder {
     client_ip: Option<Step>,
+    sensitive_headers: Option<Step>,
+    audit: Option<Step>,
+    parts: Parts,
     https_only: Option<Step>,
     headers: Option<Step>,
     cors: Option<Step>,
@@ -119,6 +171,57 @@ impl StackBuilder {
     /// [`Stack::from_config`] always has one (the socket peer by default).
     pub fn client_ip(mut self, layer: rimguard_core::client_ip::ClientIpLayer) -> Self {
         self.client_ip = Some(Step::ClientIp(layer));
+        self
+    }
+
+    /// Marks sensitive headers before any later layer (or tracing) sees
+    /// them.
+    #[cfg(feature = "redact")]
+    pub fn sensitive_headers(
+        mut self,
+        layer: rimguard_redact::http::SensitiveHeadersLayer,
+    ) -> Self {
+        self.sensitive_headers = Some(Step::SensitiveHeaders(layer));
+        self
+    }
+
+    /// The audit layer, right after the client IP: it records every
+    /// request, refused ones included.
+    #[cfg(feature = "audit")]
+    pub fn audit(mut self, layer: rimguard_audit::AuditLayer) -> Self {
+        self.audit = Some(Step::Audit(layer));
+        self
+    }
+
+    /// The audit layer of a pipeline that the stack keeps running.
+    #[cfg(feature = "audit")]
+    pub fn audit_pipeline(mut self, pipeline: rimguard_audit::AuditPipeline) -> Self {
+        self.audit = Some(Step::Audit(pipeline.layer()));
+        self.parts.audit = Some(Arc::new(pipeline));
+        self
+    }
+
+    #[cfg(feature = "ratelimit")]
+    pub(crate) fn limiters(
+        mut self,
+        limiters: Vec<(String, rimguard_ratelimit::RateLimitLayer)>,
+    ) -> Self {
+        self.parts.limiters = limiters;
+        self
+    }
+
+    #[cfg(feature = "redact")]
+    pub(crate) fn redactor(mut self, redactor: rimguard_redact::Redactor) -> Self {
+        self.parts.redactor = Some(redactor);
+        self
+    }
+
+    #[cfg(feature = "secrets")]
+    pub(crate) fn secrets(
+        mut self,
+        secrets: std::collections::BTreeMap<String, Arc<rimguard_secrets::secret::SecretString>>,
+    ) -> Self {
+        self.parts.secrets = secrets;
         self
     }
 
@@ -152,15 +255,19 @@ impl StackBuilder {
 
     /// The stack.
     pub fn build(self) -> Stack {
-        let outer = [self.https_only, self.headers, self.cors]
-            .into_iter()
-            .flatten()
-            .collect();
+        let outer = [
+            self.client_ip,
+            self.sensitive_headers,
+            self.audit,
+            self.https_only,
+            self.headers,
+            self.cors,
+        ];
+        let mut parts = self.parts;
+        parts.outer = outer.into_iter().flatten().collect();
+        parts.routes = self.routes;
         Stack {
-            inner: Arc::new(Parts {
-                outer,
-                routes: self.routes,
-            }),
+            inner: Arc::new(parts),
         }
     }
 }
@@ -209,6 +316,22 @@ impl Route {
     /// Restricts the route to these methods.
     pub fn methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
         self.methods = methods.into_iter().collect();
+        self
+    }
+
+    /// Adds a per-client rate limit (by IP, header, …), applied before
+    /// authentication; several apply in the order added.
+    #[cfg(feature = "ratelimit")]
+    pub fn rate_limit(mut self, layer: rimguard_ratelimit::RateLimitLayer) -> Self {
+        self.client_limits.push(Step::RateLimit(layer));
+        self
+    }
+
+    /// Adds a per-customer rate limit (by phone number or API key id),
+    /// applied after authentication and phone validation.
+    #[cfg(feature = "ratelimit")]
+    pub fn customer_rate_limit(mut self, layer: rimguard_ratelimit::RateLimitLayer) -> Self {
+        self.customer_limits.push(Step::RateLimit(layer));
         self
     }
 

@@ -76,6 +76,12 @@ pub(crate) enum Step {
     Headers(crate::headers::SecurityHeadersLayer),
     #[cfg(feature = "cors")]
     Cors(Box<tower_http::cors::CorsLayer>),
+    #[cfg(feature = "redact")]
+    SensitiveHeaders(rimguard_redact::http::SensitiveHeadersLayer),
+    #[cfg(feature = "audit")]
+    Audit(rimguard_audit::AuditLayer),
+    #[cfg(feature = "ratelimit")]
+    RateLimit(rimguard_ratelimit::RateLimitLayer),
     #[cfg(feature = "secrets")]
     ApiKey(rimguard_secrets::ApiKeyLayer),
     #[cfg(feature = "secrets")]
@@ -93,6 +99,12 @@ impl Step {
             Self::Headers(_) => "headers",
             #[cfg(feature = "cors")]
             Self::Cors(_) => "cors",
+            #[cfg(feature = "redact")]
+            Self::SensitiveHeaders(_) => "sensitive-headers",
+            #[cfg(feature = "audit")]
+            Self::Audit(_) => "audit",
+            #[cfg(feature = "ratelimit")]
+            Self::RateLimit(_) => "rate-limit",
             #[cfg(feature = "secrets")]
             Self::ApiKey(_) => "api-key",
             #[cfg(feature = "secrets")]
@@ -109,6 +121,12 @@ impl Step {
             Self::Headers(ref layer) => wrap(layer, inner),
             #[cfg(feature = "cors")]
             Self::Cors(ref layer) => wrap(&**layer, inner),
+            #[cfg(feature = "redact")]
+            Self::SensitiveHeaders(ref layer) => wrap(layer, inner),
+            #[cfg(feature = "audit")]
+            Self::Audit(ref layer) => wrap(layer, inner),
+            #[cfg(feature = "ratelimit")]
+            Self::RateLimit(ref layer) => wrap(layer, inner),
             #[cfg(feature = "secrets")]
             Self::ApiKey(ref layer) => wrap(layer, inner),
             #[cfg(feature = "secrets")]
