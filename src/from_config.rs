@@ -57,6 +57,8 @@ mod rimguard_secrets_or_unit {
 /// even when no route uses it yet) and shared by the routes that name it.
 #[derive(Default)]
 struct Named {
+    #[cfg(feature = "ipfilter")]
+    ip_lists: rimguard_ipfilter::IpListRegistry,
     #[cfg(feature = "ratelimit")]
     limits: Vec<(String, rimguard_ratelimit::RateLimitLayer)>,
     #[cfg(feature = "secrets")]
@@ -69,6 +71,13 @@ impl Named {
     #[allow(unused_variables, unused_mut)]
     fn build(config: &Config, context: &BuildContext) -> Result<Self, ConfigError> {
         let mut named = Self::default();
+        #[cfg(feature = "ipfilter")]
+        {
+            named.ip_lists = rimguard_ipfilter::IpListRegistry::from_config(
+                &config.ip_lists,
+                config.base_dir(),
+            )?;
+        }
         #[cfg(feature = "ratelimit")]
         for (name, section) in &config.rate_limits {
             named.limits.push((name.clone(), section.to_layer(name)?));
@@ -101,6 +110,11 @@ pub(crate) fn build(config: &Config, context: &BuildContext) -> Result<Stack, Co
     #[cfg(feature = "ratelimit")]
     {
         builder = builder.limiters(named.limits);
+    }
+    #[cfg(feature = "ipfilter")]
+    {
+        let watchers = named.ip_lists.watch()?;
+        builder = builder.ip_lists(named.ip_lists, watchers);
     }
     Ok(builder.build())
 }
@@ -203,7 +217,10 @@ fn outer_layers(
     Ok(builder)
 }
 
-#[cfg_attr(not(any(feature = "secrets", feature = "ratelimit")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "secrets", feature = "ratelimit", feature = "ipfilter")),
+    allow(dead_code)
+)]
 fn missing(field: &str, section: &str, name: &str) -> ConfigError {
     ConfigError::new(
         field,
@@ -248,8 +265,17 @@ fn build_route(named: &Named, route: &RouteConfig) -> Result<Route, ConfigError>
         }
     }
 
-    if route.ip_list.is_some() {
+    if let Some(name) = &route.ip_list {
+        #[cfg(not(feature = "ipfilter"))]
         return Err(lacks("ip_list", "ipfilter"));
+        #[cfg(feature = "ipfilter")]
+        {
+            let layer = named
+                .ip_lists
+                .layer(name)
+                .map_err(|_| missing("ip_list", "ip_lists", name))?;
+            built = built.ip_filter(layer);
+        }
     }
     #[cfg(not(feature = "ratelimit"))]
     if !route.rate_limits.is_empty() || !route.customer_rate_limits.is_empty() {

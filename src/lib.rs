@@ -3,6 +3,8 @@
 #[cfg(feature = "audit")]
 pub use rimguard_audit as audit;
 pub use rimguard_core as core;
+#[cfg(feature = "ipfilter")]
+pub use rimguard_ipfilter as ipfilter;
 #[cfg(feature = "ratelimit")]
 pub use rimguard_ratelimit as ratelimit;
 #[cfg(feature = "redact")]

@@ -278,3 +278,71 @@ fn a_bad_limit_is_refused_with_its_line() {
     );
     assert_eq!(error.line(), Some(3), "{error}");
 }
+
+const ADMIN: &str = r#"
+[https]
+mode = "off"
+
+[ip_lists.office]
+allow = ["203.0.113.0/24"]
+
+[api_keys.admin]
+keys = ["env:BOT_KEY"]
+scopes = ["read", "write"]
+
+[[routes]]
+name = "admin"
+path = "/admin/*"
+ip_list = "office"
+api_key = "admin"
+"#;
+
+async fn send_from(stack: &Stack, peer: [u8; 4], req: Request<Full<Bytes>>) -> StatusCode {
+    let mut req = req;
+    req.extensions_mut().insert(SocketAddr::from((peer, 40000)));
+    stack
+        .layer(service_fn(echo))
+        .oneshot(req)
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn the_admin_route_needs_the_office_network_and_then_a_key() {
+    let stack = Stack::from_config_with(&load(ADMIN).unwrap(), &context()).unwrap();
+    assert_eq!(stack.routes()[0].layer_names(), ["ip-filter", "api-key"]);
+    let with_key = || get("/admin/keys").header("authorization", format!("Bearer {BOT_KEY}"));
+
+    let outside = send_from(
+        &stack,
+        [198, 51, 100, 1],
+        with_key().body(Full::default()).unwrap(),
+    )
+    .await;
+    assert_eq!(outside, StatusCode::FORBIDDEN);
+
+    let no_key = send_from(
+        &stack,
+        [203, 0, 113, 5],
+        get("/admin/keys").body(Full::default()).unwrap(),
+    )
+    .await;
+    assert_eq!(no_key, StatusCode::UNAUTHORIZED);
+
+    let office = send_from(
+        &stack,
+        [203, 0, 113, 5],
+        with_key().body(Full::default()).unwrap(),
+    )
+    .await;
+    assert_eq!(office, StatusCode::OK);
+}
+
+#[test]
+fn a_bad_list_entry_is_refused_with_its_position() {
+    let text = "[ip_lists.office]\nallow = [\"203.0.113.0/24\", \"not-a-network\"]\n";
+    let error = Stack::from_config_with(&load(text).unwrap(), &context()).unwrap_err();
+    assert_eq!(error.field(), "ip_lists.office.allow[1]");
+    assert_eq!((error.line(), error.column()), (Some(2), Some(28)));
+}

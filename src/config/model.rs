@@ -20,6 +20,10 @@ type SecretConfig = serde::de::IgnoredAny;
 #[cfg(not(feature = "secrets"))]
 type WebhookConfig = serde::de::IgnoredAny;
 
+#[cfg(feature = "ipfilter")]
+type IpListSection = rimguard_ipfilter::IpListConfig;
+#[cfg(not(feature = "ipfilter"))]
+type IpListSection = serde::de::IgnoredAny;
 #[cfg(feature = "ratelimit")]
 type RateLimitSection = rimguard_ratelimit::RateLimitConfig;
 #[cfg(not(feature = "ratelimit"))]
@@ -77,6 +81,10 @@ pub struct Config {
     /// `[cors]`: cross-origin resource sharing (feature `cors`).
     #[serde(default)]
     pub cors: Option<CorsSection>,
+    /// `[ip_lists.<name>]`: allow and deny lists that routes apply (feature
+    /// `ipfilter`).
+    #[serde(default)]
+    pub ip_lists: Named<IpListSection>,
     /// `[rate_limits.<name>]`: rate limits that routes apply (feature
     /// `ratelimit`).
     #[serde(default)]
@@ -139,6 +147,12 @@ impl Config {
             .map_err(|e| self.locate(e.within(&format!("secrets.{name}"))))
     }
 
+    /// The folder that relative paths in the file (list files) are read
+    /// from: the configuration file's own folder.
+    pub fn base_dir(&self) -> Option<&Path> {
+        self.locator.file().and_then(Path::parent)
+    }
+
     fn check_features(&self) -> Result<(), ConfigError> {
         let needs = |on: bool, present: bool, section: &str, feature: &str| {
             if present && !on {
@@ -171,6 +185,12 @@ impl Config {
             self.redact.is_some(),
             "redact",
             "redact",
+        )?;
+        needs(
+            cfg!(feature = "ipfilter"),
+            !self.ip_lists.is_empty(),
+            "ip_lists",
+            "ipfilter",
         )?;
         let limits = cfg!(feature = "ratelimit");
         needs(

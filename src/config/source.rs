@@ -26,6 +26,11 @@ pub struct Locator {
 }
 
 impl Locator {
+    /// The file the configuration was read from.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
     /// Adds the file, line and column of `error`'s field, or of its nearest
     /// enclosing section; or the environment variable that set it.
     ///

@@ -29,6 +29,10 @@ pub(crate) struct Parts {
     audit: Option<Arc<rimguard_audit::AuditPipeline>>,
     #[cfg(feature = "ratelimit")]
     limiters: Vec<(String, rimguard_ratelimit::RateLimitLayer)>,
+    #[cfg(feature = "ipfilter")]
+    ip_lists: Option<rimguard_ipfilter::IpListRegistry>,
+    #[cfg(feature = "ipfilter")]
+    watchers: Vec<rimguard_ipfilter::ListWatcher>,
     #[cfg(feature = "redact")]
     redactor: Option<rimguard_redact::Redactor>,
     #[cfg(feature = "secrets")]
@@ -97,6 +101,15 @@ impl Stack {
     #[cfg(feature = "ratelimit")]
     pub fn rate_limiters(&self) -> &[(String, rimguard_ratelimit::RateLimitLayer)] {
         &self.inner.limiters
+    }
+
+    /// The named IP lists, to reload them on demand
+    /// ([`IpListRegistry::reload_all`](rimguard_ipfilter::IpListRegistry::reload_all)).
+    /// Lists with a file and `watch = true` are also reloaded when the file
+    /// changes, for as long as the stack or a service it built lives.
+    #[cfg(feature = "ipfilter")]
+    pub fn ip_lists(&self) -> Option<&rimguard_ipfilter::IpListRegistry> {
+        self.inner.ip_lists.as_ref()
     }
 
     /// The redactor built from `[redact]`, with every `[secrets.<name>]`
@@ -210,6 +223,17 @@ impl StackBuilder {
         self
     }
 
+    #[cfg(feature = "ipfilter")]
+    pub(crate) fn ip_lists(
+        mut self,
+        registry: rimguard_ipfilter::IpListRegistry,
+        watchers: Vec<rimguard_ipfilter::ListWatcher>,
+    ) -> Self {
+        self.parts.ip_lists = Some(registry);
+        self.parts.watchers = watchers;
+        self
+    }
+
     #[cfg(feature = "redact")]
     pub(crate) fn redactor(mut self, redactor: rimguard_redact::Redactor) -> Self {
         self.parts.redactor = Some(redactor);
@@ -316,6 +340,14 @@ impl Route {
     /// Restricts the route to these methods.
     pub fn methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
         self.methods = methods.into_iter().collect();
+        self
+    }
+
+    /// Lets only the callers that `layer`'s list allows reach the route
+    /// (applied first, before any rate limit).
+    #[cfg(feature = "ipfilter")]
+    pub fn ip_filter(mut self, layer: rimguard_ipfilter::IpFilterLayer) -> Self {
+        self.allowlist = Some(Step::IpFilter(layer));
         self
     }
 

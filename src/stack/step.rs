@@ -80,6 +80,8 @@ pub(crate) enum Step {
     SensitiveHeaders(rimguard_redact::http::SensitiveHeadersLayer),
     #[cfg(feature = "audit")]
     Audit(rimguard_audit::AuditLayer),
+    #[cfg(feature = "ipfilter")]
+    IpFilter(rimguard_ipfilter::IpFilterLayer),
     #[cfg(feature = "ratelimit")]
     RateLimit(rimguard_ratelimit::RateLimitLayer),
     #[cfg(feature = "secrets")]
@@ -103,6 +105,8 @@ impl Step {
             Self::SensitiveHeaders(_) => "sensitive-headers",
             #[cfg(feature = "audit")]
             Self::Audit(_) => "audit",
+            #[cfg(feature = "ipfilter")]
+            Self::IpFilter(_) => "ip-filter",
             #[cfg(feature = "ratelimit")]
             Self::RateLimit(_) => "rate-limit",
             #[cfg(feature = "secrets")]
@@ -125,6 +129,8 @@ impl Step {
             Self::SensitiveHeaders(ref layer) => wrap(layer, inner),
             #[cfg(feature = "audit")]
             Self::Audit(ref layer) => wrap(layer, inner),
+            #[cfg(feature = "ipfilter")]
+            Self::IpFilter(ref layer) => wrap(layer, inner),
             #[cfg(feature = "ratelimit")]
             Self::RateLimit(ref layer) => wrap(layer, inner),
             #[cfg(feature = "secrets")]
