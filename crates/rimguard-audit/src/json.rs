@@ -3,6 +3,7 @@
 
 use std::io::Write as _;
 
+use crate::chain;
 use crate::record::{AuditRecord, Outcome};
 use crate::time;
 
@@ -23,11 +24,15 @@ pub(crate) fn write_record_fields(out: &mut Vec<u8>, record: &AuditRecord) {
     out.extend_from_slice(b",\"route\":");
     opt_string(out, record.route());
 
-    out.extend_from_slice(b",\"target\":");
+    out.extend_from_slice(b",\"target\":\"");
     let start = out.len();
     record.write_masked_target(out);
-    let target = out.split_off(start);
-    string(out, &String::from_utf8_lossy(&target));
+    if out[start..].iter().any(|&b| needs_escape(b)) {
+        // Rare: a URI with a quote or backslash in it.
+        let raw = out.split_off(start);
+        escape_into(out, &String::from_utf8_lossy(&raw));
+    }
+    out.push(b'"');
 
     out.extend_from_slice(b",\"client_ip\":");
     match record.client_ip() {
@@ -38,12 +43,14 @@ pub(crate) fn write_record_fields(out: &mut Vec<u8>, record: &AuditRecord) {
     }
     out.extend_from_slice(b",\"status\":");
     match record.status() {
-        Some(status) => {
-            let _ = write!(out, "{}", status.as_u16());
-        }
+        Some(status) => chain::push_u64(out, u64::from(status.as_u16())),
         None => out.extend_from_slice(b"null"),
     }
-    let _ = write!(out, ",\"latency_us\":{}", record.latency().as_micros());
+    out.extend_from_slice(b",\"latency_us\":");
+    chain::push_u64(
+        out,
+        u64::try_from(record.latency().as_micros()).unwrap_or(u64::MAX),
+    );
 
     write_outcome(out, record.outcome());
     out.extend_from_slice(b",\"api_key\":");
@@ -80,6 +87,16 @@ fn opt_string(out: &mut Vec<u8>, value: Option<&str>) {
 /// control characters.
 pub(crate) fn string(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
+    escape_into(out, value);
+    out.push(b'"');
+}
+
+fn needs_escape(b: u8) -> bool {
+    matches!(b, b'"' | b'\\' | 0..=0x1f | 0x7f)
+}
+
+/// Appends `value` escaped, without quotes.
+fn escape_into(out: &mut Vec<u8>, value: &str) {
     let bytes = value.as_bytes();
     let mut clean_from = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -101,7 +118,6 @@ pub(crate) fn string(out: &mut Vec<u8>, value: &str) {
         clean_from = i + 1;
     }
     out.extend_from_slice(&bytes[clean_from..]);
-    out.push(b'"');
 }
 
 #[cfg(test)]
@@ -113,6 +129,25 @@ mod tests {
         let mut out = Vec::new();
         string(&mut out, "a\"b\\c\nd\u{1}é");
         assert_eq!(String::from_utf8(out).unwrap(), r#""a\"b\\c\nd\u0001é""#);
+    }
+
+    #[test]
+    fn every_target_the_uri_parser_accepts_serializes_to_valid_json() {
+        use std::time::{Duration, SystemTime};
+        for target in ["/a\"b?token=\"x", "/a\\b", "/{id}|^`", "/%22?q=%5C"] {
+            let Ok(uri) = target.parse::<http::Uri>() else {
+                continue;
+            };
+            let record = crate::PendingRecord::new(
+                SystemTime::now(),
+                crate::RequestId::generate(),
+                http::Method::GET,
+                uri,
+            )
+            .finish(http::StatusCode::OK, Duration::ZERO, Outcome::Allowed);
+            let json: serde_json::Value = serde_json::from_str(&record.to_json()).unwrap();
+            assert!(json["target"].as_str().unwrap().starts_with('/'));
+        }
     }
 
     #[test]

@@ -324,6 +324,7 @@ async fn a_client_stack_records_the_upstream_call_and_sends_a_request_id() {
     assert!(json["client_ip"].is_null());
 }
 
+#[cfg(feature = "axum")]
 #[tokio::test]
 async fn inside_an_axum_router_the_route_template_is_recorded() {
     use axum::routing::get as route_get;

@@ -1,4 +1,5 @@
 //! Webhook alerts reach a real HTTP server on 127.0.0.1, with retries.
+#![cfg(feature = "webhook")]
 
 use std::convert::Infallible;
 use std::sync::Arc;
