@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Waker};
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use http::{Request, Response};
 use rimguard_core::ClientIp;
-use rimguard_ipfilter::{IpFilterLayer, IpList};
+use rimguard_ipfilter::{IpFilterLayer, IpList, SharedIpList};
 use tower::{Service, service_fn};
 use tower_layer::Layer;
 
@@ -69,7 +69,20 @@ fn layer(c: &mut Criterion<ThreadCpuTime>) {
         group.bench_function(BenchmarkId::new("lookup-only", size), |b| {
             b.iter(|| list.check(black_box(allowed)))
         });
-        let mut filtered = IpFilterLayer::new(list).layer(bare());
+        let shared = SharedIpList::new(list);
+        group.bench_function(BenchmarkId::new("lookup-through-arc-swap", size), |b| {
+            b.iter(|| shared.load().check(black_box(allowed)))
+        });
+        group.bench_function(BenchmarkId::new("extension-get", size), |b| {
+            let request = request(allowed);
+            b.iter(|| {
+                black_box(&request)
+                    .extensions()
+                    .get::<ClientIp>()
+                    .map(ClientIp::addr)
+            })
+        });
+        let mut filtered = IpFilterLayer::new(shared).layer(bare());
         group.bench_function(BenchmarkId::new("ipfilter-allowed", size), |b| {
             b.iter(|| call(&mut filtered, request(black_box(allowed))))
         });
