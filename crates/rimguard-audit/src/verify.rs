@@ -30,6 +30,7 @@
 //! let report = verify(&path)?;
 //! assert!(report.is_intact());
 //! assert_eq!(report.records, 3);
+//! assert!(report.to_string().starts_with("intact\n3 records in 1 files, seq 0 to 2"));
 //! # Ok(())
 //! # }
 //! ```
@@ -71,6 +72,34 @@ impl VerifyReport {
     /// Whether no problem was found.
     pub fn is_intact(&self) -> bool {
         self.problem.is_none()
+    }
+}
+
+impl fmt::Display for VerifyReport {
+    /// A summary for a command line: the verdict, then the counts.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.problem {
+            Some(problem) => writeln!(f, "BROKEN: {problem}")?,
+            None => writeln!(f, "intact")?,
+        }
+        write!(f, "{} records in {} files", self.records, self.files.len())?;
+        if let (Some(first), Some(last)) = (self.first_seq, self.last_seq) {
+            write!(f, ", seq {first} to {last}")?;
+        }
+        if !self.starts_at_genesis && self.first_seq.is_some() {
+            f.write_str(" (older files are gone)")?;
+        }
+        if self.gaps > 0 {
+            write!(
+                f,
+                "; {} gap markers report {} records lost",
+                self.gaps, self.reported_lost
+            )?;
+        }
+        if let Some(hash) = &self.last_hash {
+            write!(f, "\nlast hash {hash}")?;
+        }
+        Ok(())
     }
 }
 
