@@ -96,6 +96,9 @@ mod text;
 mod unicode;
 pub mod whatsapp;
 
+#[cfg(feature = "layer")]
+pub mod layer;
+
 #[cfg(feature = "serde")]
 mod serde_impl;
 #[cfg(feature = "validator")]
@@ -108,6 +111,8 @@ pub use region::{Region, UnknownRegion};
 pub use strict::{STRICT_MAX_LEN, Strictness};
 pub use whatsapp::{BusinessScopedId, WaSender, parse_wa_sender};
 
+#[cfg(feature = "layer")]
+pub use layer::{PhoneConfig, PhoneLayer, PhonePolicy, PhoneService, PhoneSource, ValidatedPhone};
 #[cfg(feature = "serde")]
 pub use serde_impl::ValidPhoneNumber;
 #[cfg(feature = "validator")]

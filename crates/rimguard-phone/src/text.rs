@@ -105,13 +105,14 @@ pub(crate) fn is_viable(s: &str) -> bool {
         return true;
     }
     let rest = &s[leading_plus(s)..];
+    let extension_possible = may_have_extension(rest);
 
     // `(?:[P*]*\d){3,}[P*A\d]*` then an optional extension.
     let mut digits_in_lead = 0usize;
     let mut in_lead = true;
     for (i, c) in rest.char_indices() {
         let main_ok = digits_in_lead >= 3;
-        if main_ok && i > 0 && extension_at_end(&rest[i..]).is_some() {
+        if main_ok && extension_possible && extension_at_end(&rest[i..]).is_some() {
             return true;
         }
         if is_decimal(c) {
