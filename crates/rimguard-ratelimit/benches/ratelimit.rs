@@ -90,57 +90,96 @@ fn in_memory(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3));
 
     for keys in SIZES {
-        let mut next = 0u32;
-        let mut cycle = move || {
-            next = if next + 1 >= keys { 0 } else { next + 1 };
-            next
-        };
-
+        let mut cycle = cycler(keys);
         let mut service = service_fn(bare);
         group.bench_with_input(BenchmarkId::new("bare", keys), &keys, |b, _| {
             b.iter(|| black_box(call(&mut service, cycle())))
         });
 
-        let before = resident();
-        let layer = RateLimitLayer::builder(ClientIpKey::new())
-            .quota(generous())
-            .max_keys((keys as usize * 11 / 10).max(64))
-            .build()
-            .expect("a valid bench limiter");
-        let mut service = layer.layer(service_fn(bare));
-        (0..keys).for_each(|i| drop(call(&mut service, i)));
-        let stats = layer.stats();
-        report(
-            "rimguard",
-            keys,
-            resident().saturating_sub(before),
-            stats.keys,
-        );
+        let mut cycle = cycler(keys);
+        let mut state = None;
         group.bench_with_input(BenchmarkId::new("rimguard", keys), &keys, |b, _| {
-            b.iter(|| black_box(call(&mut service, cycle())))
+            let (_, service) = state.get_or_insert_with(|| rimguard(keys));
+            b.iter(|| black_box(call(service, cycle())))
         });
-        drop(service);
-        drop(layer);
+        drop(state);
 
-        let before = resident();
-        let config = GovernorConfigBuilder::default()
-            .per_nanosecond(1)
-            .burst_size(1_000_000_000)
-            .finish()
-            .expect("a valid tower_governor config");
-        let mut service = GovernorLayer::new(Arc::new(config)).layer(service_fn(bare));
-        (0..keys).for_each(|i| drop(call(&mut service, i)));
-        report(
-            "tower_governor",
-            keys,
-            resident().saturating_sub(before),
-            u64::from(keys),
-        );
+        let mut cycle = cycler(keys);
+        let mut state = None;
         group.bench_with_input(BenchmarkId::new("tower_governor", keys), &keys, |b, _| {
-            b.iter(|| black_box(call(&mut service, cycle())))
+            let service = state.get_or_insert_with(|| tower_governor(keys));
+            b.iter(|| black_box(call(service, cycle())))
         });
     }
     group.finish();
+}
+
+fn cycler(keys: u32) -> impl FnMut() -> u32 {
+    let mut next = 0u32;
+    move || {
+        next = if next + 1 >= keys { 0 } else { next + 1 };
+        next
+    }
+}
+
+/// rimguard's layer with `keys` live keys, its table sized 1.3 times that
+/// so that two-choice buckets do not overflow.
+fn rimguard(
+    keys: u32,
+) -> (
+    RateLimitLayer,
+    impl Service<
+        Request<Body>,
+        Response = Response<rimguard_core::ResponseBody<Body>>,
+        Error = Infallible,
+    >,
+) {
+    let before = resident();
+    let layer = RateLimitLayer::builder(ClientIpKey::new())
+        .quota(generous())
+        .max_keys((keys as usize * 13 / 10).max(64))
+        .build()
+        .expect("a valid bench limiter");
+    let mut service = layer.layer(service_fn(bare));
+    (0..keys).for_each(|i| drop(call(&mut service, i)));
+    let stats = layer.stats();
+    report(
+        "rimguard (resident)",
+        keys,
+        resident().saturating_sub(before),
+        stats.keys,
+    );
+    report(
+        "rimguard (table accounting)",
+        keys,
+        stats.table_bytes as usize,
+        stats.keys,
+    );
+    eprintln!(
+        "memory: rimguard table: {} bytes for {} slots",
+        stats.table_bytes, stats.max_keys
+    );
+    (layer, service)
+}
+
+fn tower_governor(
+    keys: u32,
+) -> impl Service<Request<Body>, Response = Response<Body>, Error = Infallible> {
+    let before = resident();
+    let config = GovernorConfigBuilder::default()
+        .per_nanosecond(1)
+        .burst_size(1_000_000_000)
+        .finish()
+        .expect("a valid tower_governor config");
+    let mut service = GovernorLayer::new(Arc::new(config)).layer(service_fn(bare));
+    (0..keys).for_each(|i| drop(call(&mut service, i)));
+    report(
+        "tower_governor (resident)",
+        keys,
+        resident().saturating_sub(before),
+        u64::from(keys),
+    );
+    service
 }
 
 fn report(name: &str, keys: u32, bytes: usize, live: u64) {

@@ -13,9 +13,16 @@ use crate::headers::{RATELIMIT, RATELIMIT_POLICY};
 
 /// What a shared backend's decision leads to.
 pub(crate) enum Step<F, B> {
-    Inner(F, Option<[HeaderValue; 2]>),
-    Ready(Response<ResponseBody<B>>),
+    Inner(F, Option<Fields>),
+    Ready(Refusal<B>),
 }
+
+/// The `RateLimit-Policy` and `RateLimit` values for an allowed response,
+/// boxed so that the common path (no fields) moves one word.
+pub(crate) type Fields = Box<[HeaderValue; 2]>;
+
+/// A refusal, boxed so that futures and verdicts stay small.
+pub(crate) type Refusal<B> = Box<Response<ResponseBody<B>>>;
 
 type Deciding<F, B> = Pin<Box<dyn Future<Output = Step<F, B>> + Send>>;
 
@@ -30,20 +37,20 @@ pin_project! {
 pin_project! {
     #[project = KindProj]
     enum Kind<F, B> {
-        Inner { #[pin] future: F, headers: Option<[HeaderValue; 2]> },
-        Ready { response: Option<Response<ResponseBody<B>>> },
+        Inner { #[pin] future: F, headers: Option<Fields> },
+        Ready { response: Option<Refusal<B>> },
         Deciding { decision: Deciding<F, B> },
     }
 }
 
 impl<F, B> ResponseFuture<F, B> {
-    pub(crate) fn inner(future: F, headers: Option<[HeaderValue; 2]>) -> Self {
+    pub(crate) fn inner(future: F, headers: Option<Fields>) -> Self {
         Self {
             kind: Kind::Inner { future, headers },
         }
     }
 
-    pub(crate) fn ready(response: Response<ResponseBody<B>>) -> Self {
+    pub(crate) fn ready(response: Refusal<B>) -> Self {
         Self {
             kind: Kind::Ready {
                 response: Some(response),
@@ -82,7 +89,7 @@ where
                     let response = response
                         .take()
                         .expect("a ResponseFuture is not polled after it completed");
-                    return Poll::Ready(Ok(response));
+                    return Poll::Ready(Ok(*response));
                 }
                 KindProj::Deciding { decision } => match ready!(decision.as_mut().poll(cx)) {
                     Step::Inner(future, headers) => Kind::Inner { future, headers },
@@ -96,12 +103,10 @@ where
     }
 }
 
-fn with_headers<B>(
-    response: Response<B>,
-    headers: Option<[HeaderValue; 2]>,
-) -> Response<ResponseBody<B>> {
+fn with_headers<B>(response: Response<B>, headers: Option<Fields>) -> Response<ResponseBody<B>> {
     let mut response = response.map(ResponseBody::inner);
-    if let Some([policy, limit]) = headers {
+    if let Some(fields) = headers {
+        let [policy, limit] = *fields;
         response.headers_mut().insert(RATELIMIT_POLICY, policy);
         response.headers_mut().insert(RATELIMIT, limit);
     }

@@ -114,14 +114,21 @@ impl MemoryLimiter {
     }
 
     /// Decides a request of `cost` for the key `hash`. The clock is read
-    /// with the key's shard locked.
+    /// with the key's shard locked; allowed requests are counted there
+    /// ([`allowed`](Self::allowed)).
     pub(crate) fn check(&self, hash: u64, cost: u32) -> Result<(Decision, Admission), Full> {
         let clock = &self.clock;
         self.table.with_state(
             hash,
             || clock.now_nanos(),
             |tats, now| decide(&self.policies, tats, now, cost),
+            |decision| decision.allowed,
         )
+    }
+
+    /// How many requests [`check`](Self::check) allowed.
+    pub(crate) fn allowed(&self) -> u64 {
+        self.table.counted()
     }
 
     pub(crate) fn table(&self) -> &Table {

@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::header::RETRY_AFTER;
-use http::{HeaderValue, Method, Response, StatusCode};
+use http::{HeaderValue, Method, StatusCode};
 use ipnet::IpNet;
-use rimguard_core::{ClientIp, ConfigError, Layer, PreparedRejection, Rejection, ResponseBody};
+use rimguard_core::{ClientIp, ConfigError, Layer, PreparedRejection, Rejection};
 use tower_layer::Layer as TowerLayer;
 
 use crate::clock::{Clock, MonotonicClock};
+use crate::future::{Fields, Refusal};
 use crate::gcra::{Decision, MAX_POLICIES, MemoryLimiter, Sweeper};
 use crate::headers::{RATELIMIT, RATELIMIT_POLICY, limit_field, policy_field};
 use crate::key::{ClientIpKey, Hashing, KeyExtractor, KeyWriter, PhoneKey, RequestView};
@@ -512,9 +513,9 @@ impl Rejections {
 /// What the layer decided before calling the inner service.
 pub(crate) enum Verdict<B> {
     /// Call the inner service, adding these fields to its response.
-    Pass(Option<[HeaderValue; 2]>),
+    Pass(Option<Fields>),
     /// Answer with this response.
-    Refuse(Response<ResponseBody<B>>),
+    Refuse(Refusal<B>),
 }
 
 /// What the layer must decide with the backend.
@@ -593,23 +594,31 @@ impl Shared {
         Some(match memory.check(check.hash, check.cost) {
             Ok((decision, admission)) => {
                 self.admitted(admission);
-                self.verdict(check, &decision)
+                self.verdict(check, &decision, true)
             }
             Err(_) => self.table_full(check),
         })
     }
 
-    /// The verdict of a backend's decision, counted and logged once.
-    pub(crate) fn verdict<B>(&self, check: &Check, decision: &Decision) -> Verdict<B> {
+    /// The verdict of a backend's decision, counted (unless the backend
+    /// counted it already) and logged once.
+    pub(crate) fn verdict<B>(
+        &self,
+        check: &Check,
+        decision: &Decision,
+        counted: bool,
+    ) -> Verdict<B> {
         let key = self.fingerprint(check.identity);
         if decision.allowed {
-            Counters::bump(&self.counters.allowed);
+            if !counted {
+                Counters::bump(&self.counters.allowed);
+            }
             tracing::trace!(target: "rimguard::ratelimit", limiter = %self.name, key_kind = self.extractor.kind(), key = %key, "request allowed");
             let headers = (self.headers == Headers::Always && decision.has_state).then(|| {
-                [
+                Box::new([
                     self.policy_header.clone(),
                     limit_field(&self.policies, &self.gcra, decision),
-                ]
+                ])
             });
             return Verdict::Pass(headers);
         }
@@ -636,10 +645,13 @@ impl Shared {
             headers.insert(RATELIMIT_POLICY, self.policy_header.clone());
             headers.insert(RATELIMIT, limit_field(&self.policies, &self.gcra, decision));
         }
-        Verdict::Refuse(response)
+        Verdict::Refuse(Box::new(response))
     }
 
     fn applies_to(&self, request: &RequestView<'_>) -> bool {
+        if self.methods.is_none() && self.path_prefixes.is_empty() {
+            return true;
+        }
         let method_ok = self
             .methods
             .as_ref()
@@ -670,9 +682,11 @@ impl Shared {
         tracing::debug!(target: "rimguard::ratelimit", limiter = %self.name, key_kind = self.extractor.kind(), on_missing_key = ?self.on_missing_key, "request has no rate limit key");
         match self.on_missing_key {
             OnMissingKey::Allow => Verdict::Pass(None),
-            OnMissingKey::BadRequest => Verdict::Refuse(self.rejections.bad_request.to_response()),
+            OnMissingKey::BadRequest => {
+                Verdict::Refuse(Box::new(self.rejections.bad_request.to_response()))
+            }
             OnMissingKey::Unauthorized => {
-                Verdict::Refuse(self.rejections.unauthorized.to_response())
+                Verdict::Refuse(Box::new(self.rejections.unauthorized.to_response()))
             }
         }
     }
@@ -685,7 +699,7 @@ impl Shared {
         response
             .headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from_static("1"));
-        Verdict::Refuse(response)
+        Verdict::Refuse(Box::new(response))
     }
 
     fn admitted(&self, admission: Admission) {
@@ -711,11 +725,11 @@ impl Shared {
         }
     }
 
-    fn fingerprint(&self, identity: u64) -> Fingerprint {
-        Fingerprint((self.fingerprint.hash_one(identity) >> 32) as u32)
+    fn fingerprint(&self, identity: u64) -> Fingerprint<'_> {
+        Fingerprint(&self.fingerprint, identity)
     }
 
-    fn memory(&self) -> Option<&MemoryLimiter> {
+    fn memory(&self) -> Option<&Arc<MemoryLimiter>> {
         match &self.backend {
             Backend::Memory(memory) => Some(memory),
             #[cfg(feature = "redis")]
@@ -725,6 +739,9 @@ impl Shared {
 
     fn stats(&self) -> RateLimitStats {
         let mut stats = self.counters.snapshot();
+        if let Backend::Memory(memory) = &self.backend {
+            stats.allowed += memory.allowed();
+        }
         #[cfg(feature = "redis")]
         if let Backend::Redis(redis) = &self.backend {
             stats.backend_down = redis.is_down();
@@ -738,7 +755,7 @@ impl Shared {
     }
 
     fn sweep(&self) -> usize {
-        let swept = self.memory().map_or(0, MemoryLimiter::sweep);
+        let swept = self.memory().map_or(0, |memory| memory.sweep());
         self.counters
             .swept
             .fetch_add(swept as u64, Ordering::Relaxed);
@@ -746,7 +763,7 @@ impl Shared {
     }
 
     fn start_sweeper(self: &Arc<Self>, every: Option<Duration>) -> Result<(), ConfigError> {
-        let (Some(every), Backend::Memory(memory)) = (every, &self.backend) else {
+        let (Some(every), Some(memory)) = (every, self.memory()) else {
             return Ok(());
         };
         let counters = Arc::downgrade(self);
@@ -766,11 +783,12 @@ impl Shared {
 }
 
 /// A key as logs show it: 32 bits of a hash with a per-process seed.
-struct Fingerprint(u32);
+/// Computed only when a log event is written.
+struct Fingerprint<'a>(&'a foldhash::quality::RandomState, u64);
 
-impl fmt::Display for Fingerprint {
+impl fmt::Display for Fingerprint<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:08x}", self.0)
+        write!(f, "{:08x}", self.0.hash_one(self.1) >> 32)
     }
 }
 

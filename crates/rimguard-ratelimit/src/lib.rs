@@ -143,6 +143,8 @@
 //! - Keys in Redis are hashes with a seed that every instance must share
 //!   ([`RedisBackend::key_seed`], default 0): set a secret seed, or anyone
 //!   who reads Redis can test guesses of an IP or phone number against it.
+//! - The Redis backend runs its deadline on Tokio's timer: it needs a
+//!   Tokio runtime (axum and hyper-util servers have one).
 //! - The RateLimit fields carry no partition key (`pk`) and no quota unit
 //!   other than requests.
 

@@ -166,12 +166,12 @@ impl RedisBackend {
             let shares = policies
                 .iter()
                 .map(|p| Gcra::of(&p.quota().divided_by(self.instances)));
-            MemoryLimiter::new(
+            Arc::new(MemoryLimiter::new(
                 shares.collect(),
                 max_keys,
                 WhenFull::EvictStalest,
                 Arc::new(MonotonicClock::new()),
-            )
+            ))
         });
         let args = gcra
             .iter()
@@ -223,7 +223,7 @@ pub(crate) struct RedisLimiter {
     timeout: Duration,
     retry_every: Duration,
     on_failure: OnFailure,
-    fallback: Option<MemoryLimiter>,
+    fallback: Option<Arc<MemoryLimiter>>,
     clock: MonotonicClock,
     skip_until: AtomicU64,
     down: AtomicBool,
@@ -335,7 +335,7 @@ impl RedisLimiter {
     }
 
     /// The local fallback limiter, when there is one.
-    pub(crate) fn local(&self) -> Option<&MemoryLimiter> {
+    pub(crate) fn local(&self) -> Option<&Arc<MemoryLimiter>> {
         self.fallback.as_ref()
     }
 

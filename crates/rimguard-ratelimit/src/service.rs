@@ -117,7 +117,7 @@ impl<S> RateLimit<S> {
                 unreachable!("check_in_memory answered for the in-memory backend")
             };
             let decision = redis.check(check.hash, check.cost, &shared.counters).await;
-            match shared.verdict(&check, &decision) {
+            match shared.verdict(&check, &decision, false) {
                 Verdict::Pass(headers) => crate::future::Step::Inner(ready.call(request), headers),
                 Verdict::Refuse(response) => crate::future::Step::Ready(response),
             }

@@ -72,7 +72,18 @@ pub(crate) struct Full;
 
 #[repr(align(64))]
 struct Shard {
-    words: Mutex<Box<[u64]>>,
+    state: Mutex<ShardState>,
+}
+
+struct ShardState {
+    words: Box<[u64]>,
+    /// The latest time read under this lock: a clock read that comes out
+    /// earlier (a TSC a few cycles behind on another core) is raised to
+    /// it, so the times one key's state sees never go backwards.
+    latest: u64,
+    /// Decisions the caller asked to count, kept under the lock so the
+    /// hot path pays no extra atomic operation.
+    counted: u64,
 }
 
 pub(crate) struct Table {
@@ -95,7 +106,11 @@ impl Table {
         let words_per_shard = buckets_per_shard as usize * WAYS * stride;
         let shards = (0..shards)
             .map(|_| Shard {
-                words: Mutex::new(vec![0u64; words_per_shard].into_boxed_slice()),
+                state: Mutex::new(ShardState {
+                    words: vec![0u64; words_per_shard].into_boxed_slice(),
+                    latest: 0,
+                    counted: 0,
+                }),
             })
             .collect();
         Self {
@@ -123,36 +138,51 @@ impl Table {
     }
 
     /// Runs `decide` on the TATs of `hash` with the time `now()` read while
-    /// the key's shard is locked.
+    /// the key's shard is locked, and counts the outcome when `counts` says so.
     pub(crate) fn with_state<R>(
         &self,
         hash: u64,
         now: impl FnOnce() -> u64,
         decide: impl FnOnce(&mut [u64], u64) -> R,
+        counts: impl FnOnce(&R) -> bool,
     ) -> Result<(R, Admission), Full> {
         let (shard, first, second) = self.locate(hash);
-        let mut words = self.shards[shard]
-            .words
+        let mut shard = self.shards[shard]
+            .state
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let now = now();
+        let now = now().max(shard.latest);
+        shard.latest = now;
 
-        let (slot, admission) = self.find_or_admit(&mut words, hash, first, second, now)?;
-        let state = &mut words[slot * self.stride..(slot + 1) * self.stride];
+        let (slot, admission) = self.find_or_admit(&mut shard.words, hash, first, second, now)?;
+        let state = &mut shard.words[slot * self.stride..(slot + 1) * self.stride];
         if admission != Admission::Found {
             state[0] = hash;
             state[1..].fill(0);
         }
-        Ok((decide(&mut state[1..], now), admission))
+        let outcome = decide(&mut state[1..], now);
+        shard.counted += u64::from(counts(&outcome));
+        Ok((outcome, admission))
+    }
+
+    /// The outcomes counted by [`with_state`](Self::with_state), over all shards.
+    pub(crate) fn counted(&self) -> u64 {
+        let count = |s: &Shard| {
+            s.state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .counted
+        };
+        self.shards.iter().map(count).sum()
     }
 
     /// Empties every stale slot, one shard at a time; returns how many.
     pub(crate) fn sweep(&self, now: impl Fn() -> u64) -> usize {
         let mut swept = 0;
         for shard in self.shards.iter() {
-            let mut words = shard.words.lock().unwrap_or_else(PoisonError::into_inner);
-            let now = now();
-            for state in words.chunks_exact_mut(self.stride) {
+            let mut shard = shard.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let now = now().max(shard.latest);
+            for state in shard.words.chunks_exact_mut(self.stride) {
                 if state[0] != 0 && is_stale(&state[1..], now) {
                     state[0] = 0;
                     swept += 1;
@@ -235,7 +265,7 @@ mod tests {
 
     fn touch(table: &Table, hash: u64, now: u64, tat: u64) -> Result<Admission, Full> {
         table
-            .with_state(hash, || now, |state, _| state[0] = tat)
+            .with_state(hash, || now, |state, _| state[0] = tat, |_| false)
             .map(|(_, admission)| admission)
     }
 
@@ -266,7 +296,9 @@ mod tests {
     fn a_key_finds_its_own_state_again() {
         let table = Table::new(64, 1, WhenFull::EvictStalest);
         assert_eq!(touch(&table, 42, 0, 500), Ok(Admission::Inserted));
-        let (seen, admission) = table.with_state(42, || 0, |state, _| state[0]).unwrap();
+        let (seen, admission) = table
+            .with_state(42, || 0, |state, _| state[0], |_| false)
+            .unwrap();
         assert_eq!((seen, admission), (500, Admission::Found));
         assert_eq!(table.len(), 1);
     }
@@ -303,14 +335,24 @@ mod tests {
     fn the_sweep_empties_stale_slots_only() {
         let table = Table::new(64, 2, WhenFull::EvictStalest);
         table
-            .with_state(1, || 0, |state, _| state.copy_from_slice(&[5, 5]))
+            .with_state(
+                1,
+                || 0,
+                |state, _| state.copy_from_slice(&[5, 5]),
+                |_| false,
+            )
             .unwrap();
         table
-            .with_state(3, || 0, |state, _| state.copy_from_slice(&[5, 50]))
+            .with_state(
+                3,
+                || 0,
+                |state, _| state.copy_from_slice(&[5, 50]),
+                |_| false,
+            )
             .unwrap();
         assert_eq!(table.sweep(|| 10), 1);
         assert_eq!(table.len(), 1);
-        let (_, admission) = table.with_state(3, || 10, |_, _| ()).unwrap();
+        let (_, admission) = table.with_state(3, || 10, |_, _| (), |_| false).unwrap();
         assert_eq!(admission, Admission::Found);
     }
 }
