@@ -32,8 +32,7 @@ impl Run {
 /// Finds cards and phones in `hay`, pushing them onto `out`.
 pub(crate) fn scan(hay: &[u8], cards: bool, phones: bool, out: &mut Vec<Span>) {
     let mut i = 0;
-    while let Some(offset) = hay[i..].iter().position(u8::is_ascii_digit) {
-        let start = i + offset;
+    while let Some(start) = next_digit(hay, i) {
         if start > 0
             && hay[start - 1] == b'%'
             && hay.get(start + 1).is_some_and(|b| b.is_ascii_hexdigit())
@@ -46,6 +45,12 @@ pub(crate) fn scan(hay: &[u8], cards: bool, phones: bool, out: &mut Vec<Span>) {
             i = skip_word(hay, start);
             continue;
         }
+        let (digits, extent) = count_run(hay, start);
+        if digits < 8 {
+            // Too short for a card or a phone: skip without reading groups.
+            i = extent;
+            continue;
+        }
         let (run, end) = read_run(hay, start);
         if run.len > 0 {
             judge(hay, &run, cards, phones, out);
@@ -54,17 +59,35 @@ pub(crate) fn scan(hay: &[u8], cards: bool, phones: bool, out: &mut Vec<Span>) {
     }
 }
 
+/// The position of the first ASCII digit at or after `from`, eight bytes at
+/// a time.
+fn next_digit(hay: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while i + 8 <= hay.len() {
+        let word = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes"));
+        // Digits become 0..=9; a byte below 10 has its high bit set in
+        // `(x - 10) & !x`, exactly so for the lowest such byte.
+        let x = word ^ (0x30 * ONES);
+        let found = x.wrapping_sub(10 * ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    hay[i..].iter().position(u8::is_ascii_digit).map(|p| i + p)
+}
+
 /// True when the digit at `at` continues a word, a decimal or a version:
 /// `abc123`, `v1.2`, `uuid-…-446655440000`, `3.14159…`.
 fn glued_to_word(hay: &[u8], at: usize) -> bool {
-    if encoded_plus_before(hay, at) || after_ansi(hay, at) {
-        return false;
-    }
     let Some(&prev) = at.checked_sub(1).and_then(|i| hay.get(i)) else {
         return false;
     };
     if prev.is_ascii_alphanumeric() || prev == b'_' {
-        return true;
+        // `%2B447…` and `ESC[0m447…` end in a letter but are boundaries.
+        return !(encoded_plus_before(hay, at) || after_ansi(hay, at));
     }
     let before = at.checked_sub(2).and_then(|i| hay.get(i)).copied();
     matches!(prev, b'.' | b'-') && before.is_some_and(|b| b.is_ascii_alphanumeric())
@@ -82,6 +105,30 @@ fn plus_before(hay: &[u8], at: usize) -> usize {
     } else {
         usize::from(at > 0 && hay[at - 1] == b'+')
     }
+}
+
+/// The digits in the run of digits and separators at `start`, and where
+/// the run ends.
+/// A run glued to a word after it (`2026-12-03T…`, `12ab`) counts none.
+fn count_run(hay: &[u8], start: usize) -> (usize, usize) {
+    let mut digits = 0;
+    let mut end = start;
+    for &b in &hay[start..] {
+        if b.is_ascii_digit() {
+            digits += 1;
+        } else if !is_sep(b) {
+            break;
+        }
+        end += 1;
+    }
+    let glued = hay[end - 1].is_ascii_digit()
+        && hay
+            .get(end)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    if glued {
+        return (0, skip_word(hay, end));
+    }
+    (digits, end.max(start + 1))
 }
 
 fn skip_word(hay: &[u8], from: usize) -> usize {
@@ -294,6 +341,18 @@ mod tests {
         let mut out = Vec::new();
         scan(text.as_bytes(), true, true, &mut out);
         out.iter().map(|s| (s.hit, &text[s.start..s.end])).collect()
+    }
+
+    #[test]
+    fn the_digit_finder_agrees_with_a_plain_search() {
+        let text = b"abc:xyz/\x7f\xff\xc3\xa9 -+=9 longer text with 7 and \x3a\x2f 0";
+        for from in 0..text.len() {
+            let plain = text[from..]
+                .iter()
+                .position(u8::is_ascii_digit)
+                .map(|p| from + p);
+            assert_eq!(next_digit(text, from), plain, "from {from}");
+        }
     }
 
     #[test]

@@ -1,0 +1,211 @@
+//! Sensitive names, found from the separator that follows them.
+//!
+//! A sensitive value follows its name and a `=` or `:`. Rather than look
+//! for every name everywhere, the scanner finds each `=` and `:` with
+//! `memchr` (SIMD), reads the word before it (past a closing quote, blanks
+//! and ANSI colour codes), and looks that word and its suffixes after a
+//! `_`, `-` or `.` up in a hash set, so `db_password=` is found through
+//! `password`. A case-insensitive Aho-Corasick automaton of the names was
+//! the first design and cost several times more on realistic log lines.
+
+use super::keys::{self, KeyRule};
+use super::{FnvMap, Span};
+
+/// The sensitive names, lower-case.
+pub(crate) struct NameIndex {
+    names: FnvMap<Box<[u8]>, KeyRule>,
+    max_len: usize,
+    /// One bit per (lower-case) pair of last two bytes a name can end with:
+    /// most words before a separator are turned away by it alone.
+    endings: Box<[u64]>,
+}
+
+fn ending(a: u8, b: u8) -> usize {
+    usize::from(a.to_ascii_lowercase()) << 8 | usize::from(b.to_ascii_lowercase())
+}
+
+impl std::fmt::Debug for NameIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NameIndex")
+            .field("names", &self.names.len())
+            .finish()
+    }
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+impl NameIndex {
+    pub(crate) fn new<'a>(names: impl IntoIterator<Item = (&'a String, &'a KeyRule)>) -> Self {
+        let names: FnvMap<Box<[u8]>, KeyRule> = names
+            .into_iter()
+            .map(|(name, rule)| (name.to_ascii_lowercase().into_bytes().into(), *rule))
+            .collect();
+        let max_len = names.keys().map(|k| k.len()).max().unwrap_or(0);
+        let mut endings = vec![0u64; 1024].into_boxed_slice();
+        for name in names.keys() {
+            let e = match **name {
+                [.., a, b] => ending(a, b),
+                [b] => ending(0, b),
+                [] => continue,
+            };
+            endings[e / 64] |= 1 << (e % 64);
+        }
+        Self {
+            names,
+            max_len,
+            endings,
+        }
+    }
+
+    /// Finds the values of sensitive names in `hay`.
+    pub(crate) fn scan(&self, hay: &[u8], out: &mut Vec<Span>) {
+        let mut resume = 0;
+        for sep in memchr::memchr2_iter(b'=', b':', hay) {
+            if sep < resume {
+                continue;
+            }
+            if let Some(span) = self.value_before(hay, sep) {
+                resume = span.end;
+                out.push(span);
+            }
+        }
+    }
+
+    /// The value after the sensitive name that ends before the separator
+    /// at `sep`, if that word is one.
+    fn value_before(&self, hay: &[u8], sep: usize) -> Option<Span> {
+        let end = name_end(hay, sep);
+        let e = match hay[..end] {
+            [.., a, b] if is_name_byte(a) => ending(a, b),
+            [.., b] => ending(0, b),
+            [] => return None,
+        };
+        if self.endings[e / 64] & (1 << (e % 64)) == 0 {
+            return None;
+        }
+        let floor = end.saturating_sub(self.max_len + 64);
+        let word = hay[floor..end]
+            .iter()
+            .rev()
+            .take_while(|b| is_name_byte(**b))
+            .count();
+        if word == 0 {
+            return None;
+        }
+        let mut start = end - word;
+        if start >= 2 && hay[start - 2] == 0x1b && hay[start - 1] == b'[' {
+            // The word began inside an ANSI colour code: `ESC [ 3 m password`.
+            let params = hay[start..end]
+                .iter()
+                .take_while(|b| b.is_ascii_digit() || **b == b';')
+                .count();
+            if hay.get(start + params) == Some(&b'm') {
+                start += params + 1;
+            }
+        }
+        let mut buf = [0u8; 64];
+        let candidates = std::iter::once(start).chain(
+            (start..end)
+                .filter(|i| !hay[*i].is_ascii_alphanumeric())
+                .map(|i| i + 1),
+        );
+        for from in candidates {
+            let len = end - from;
+            if len == 0 || len > self.max_len || len > buf.len() {
+                continue;
+            }
+            let lower = &mut buf[..len];
+            lower.copy_from_slice(&hay[from..end]);
+            lower.make_ascii_lowercase();
+            if let Some(rule) = self.names.get(&*lower) {
+                return keys::value_after_name(hay, from, end, *rule);
+            }
+        }
+        None
+    }
+}
+
+/// Where the name before the separator at `sep` ends: before blanks, ANSI
+/// colour codes and a closing quote (`"name"`, `\"name\"`, `'name'`).
+fn name_end(hay: &[u8], sep: usize) -> usize {
+    let mut j = skip_back_blank(hay, sep);
+    match hay[..j] {
+        [.., b'\\', b'"'] => j -= 2,
+        [.., b'"' | b'\''] => j -= 1,
+        _ => {}
+    }
+    skip_back_blank(hay, j)
+}
+
+fn skip_back_blank(hay: &[u8], mut j: usize) -> usize {
+    loop {
+        match hay[..j] {
+            [.., b' ' | b'\t'] => j -= 1,
+            [.., b'm'] => {
+                let body = &hay[..j - 1];
+                let params = body
+                    .iter()
+                    .rev()
+                    .take_while(|b| b.is_ascii_digit() || **b == b';')
+                    .count();
+                if body[..body.len() - params].ends_with(b"\x1b[") {
+                    j -= params + 3;
+                } else {
+                    return j;
+                }
+            }
+            _ => return j,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::keys::Extent;
+
+    fn index() -> NameIndex {
+        let rule = KeyRule {
+            field: true,
+            query: true,
+            extent: Extent::Token,
+        };
+        let names: Vec<(String, KeyRule)> =
+            ["password", "api_key", "x-api-key", "hub.verify_token"]
+                .iter()
+                .map(|n| ((*n).to_owned(), rule))
+                .collect();
+        NameIndex::new(names.iter().map(|(n, r)| (n, r)))
+    }
+
+    fn values(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        index().scan(text.as_bytes(), &mut out);
+        out.iter().map(|s| &text[s.start..s.end]).collect()
+    }
+
+    #[test]
+    fn names_are_found_before_their_separator_in_every_shape() {
+        assert_eq!(
+            values("password=a db_password=b PASSWORD: c"),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            values(r#"{"api_key":"k1","X-Api-Key" : "k2"}"#),
+            ["k1", "k2"]
+        );
+        assert_eq!(values("?hub.verify_token=t1&x=1"), ["t1"]);
+        assert_eq!(
+            values("\x1b[3mpassword\x1b[0m\x1b[2m=\x1b[0m\"pw\""),
+            ["pw"]
+        );
+        assert_eq!(values(r#"body="{\"password\":\"p2\"}""#), ["p2"]);
+    }
+
+    #[test]
+    fn other_words_are_left_alone() {
+        assert!(values("mypassword=a passwords=b key=c time 11:43:02").is_empty());
+    }
+}
