@@ -105,8 +105,12 @@
 //!   called; the crate starts no timer of its own.
 //! - Copies outside `secrecy`'s control are not zeroized: `http`'s
 //!   `HeaderValue` (the incoming `Authorization` header, the outgoing one
-//!   set by [`SetSecretHeaderLayer`]), and the HMAC key schedule inside
-//!   `hmac` while a signature is checked.
+//!   set by [`SetSecretHeaderLayer`]), and the per-request copy of an HMAC
+//!   state on the stack. A webhook secret is kept only as its HMAC key
+//!   schedules (computed once, so a request pays for the MAC of its body
+//!   alone); `hmac` 0.12 has no `zeroize` support, so they are overwritten
+//!   on drop on a best-effort basis (`std::hint::black_box`), not with the
+//!   volatile writes of `zeroize`.
 //! - Signature algorithms are HMAC-SHA256 and HMAC-SHA512; providers that
 //!   sign with SHA-1 or with asymmetric keys (Ed25519) are not covered.
 //! - Webhook bodies are read whole into memory, up to the bound, before the

@@ -28,7 +28,8 @@
 //! service receives `Request<Full<Bytes>>` (or any `B: From<Bytes>` chosen
 //! with [`forward_body`](HmacSignatureLayer::forward_body); with axum, use
 //! `forward_body::<axum::body::Body>()` so the layer fits
-//! `Router::layer`). The response future is boxed.
+//! `Router::layer`). The response future is a plain state machine (no
+//! allocation), and the layer needs neither `Send` services nor bodies.
 //!
 //! # Example
 //!
@@ -72,10 +73,13 @@
 //! # }
 //! ```
 
+mod future;
 mod layer;
 mod scheme;
 mod service;
 
+pub(crate) use self::future::Answer;
+pub use self::future::ResponseFuture;
 pub use self::layer::{DEFAULT_MAX_BODY, HmacSignatureLayer};
 pub use self::scheme::{Algorithm, Encoding, SignatureScheme, SignedWith, SigningSecrets};
-pub use self::service::{HmacSignature, ResponseFuture};
+pub use self::service::HmacSignature;

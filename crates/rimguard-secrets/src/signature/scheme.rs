@@ -85,7 +85,7 @@ impl Encoding {
         mac.len = match self {
             Self::Hex if text.len().is_multiple_of(2) && text.len() <= 128 => {
                 let len = text.len() / 2;
-                hex::decode_to_slice(text, &mut mac.bytes[..len]).ok()?;
+                decode_hex(text, &mut mac.bytes[..len])?;
                 len
             }
             Self::Hex => return None,
@@ -101,6 +101,38 @@ impl Encoding {
             Self::Base64 => BASE64.encode(bytes),
         }
     }
+}
+
+/// The value of each hex digit (either case); 0xFF for other bytes.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Decodes hex `text` (twice `out.len()` digits) into `out` through a
+/// table, checking every digit once at the end.
+fn decode_hex(text: &[u8], out: &mut [u8]) -> Option<()> {
+    let mut invalid = 0u8;
+    for (byte, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        let (high, low) = (
+            HEX_VALUES[usize::from(pair[0])],
+            HEX_VALUES[usize::from(pair[1])],
+        );
+        invalid |= (high | low) & 0xF0;
+        *byte = (high << 4) | (low & 0x0F);
+    }
+    (invalid == 0).then_some(())
 }
 
 /// Where and how a provider sends its signature: the header, a prefix
@@ -385,5 +417,39 @@ impl fmt::Debug for SigningSecrets {
             .field("current", &"[REDACTED]")
             .field("previous", &self.has_previous().then_some("[REDACTED]"))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_decodes_either_case_and_refuses_other_bytes() {
+        let mut out = [0u8; 4];
+        assert_eq!(decode_hex(b"00fFa9Z1", &mut out), None);
+        assert_eq!(decode_hex(b"00fFa901", &mut out), Some(()));
+        assert_eq!(out, [0x00, 0xff, 0xa9, 0x01]);
+        for bad in [b"0g000000", b"0 000000", b"00000:00", b"\xff0000000"] {
+            assert_eq!(decode_hex(&bad[..8], &mut out), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_mac_decodes_only_when_it_fits_64_bytes() {
+        assert_eq!(
+            Encoding::Hex
+                .decode_mac(&[b'a'; 128])
+                .unwrap()
+                .as_slice()
+                .len(),
+            64
+        );
+        assert!(Encoding::Hex.decode_mac(&[b'a'; 130]).is_none());
+        assert!(Encoding::Hex.decode_mac(b"abc").is_none());
+        assert_eq!(
+            Encoding::Base64.decode_mac(b"AAEC").unwrap().as_slice(),
+            [0, 1, 2]
+        );
     }
 }

@@ -3,23 +3,19 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{Method, Request, Response};
 use http_body::Body;
 use http_body_util::Full;
 use rimguard_core::ResponseBody;
+use secrecy::ExposeSecret;
 use tower_service::Service;
 
 use super::layer::Handshake;
-use crate::refusal::Refusal;
 use crate::secret::bytes_eq;
-use crate::signature::{HmacSignature, ResponseFuture};
-use secrecy::ExposeSecret;
+use crate::signature::{Answer, HmacSignature, ResponseFuture};
 
 /// The longest challenge echoed back.
 const MAX_CHALLENGE: usize = 128;
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The service built by [`WebhookSignatureLayer`](super::WebhookSignatureLayer).
 pub struct WebhookSignature<S, B = Full<Bytes>> {
@@ -67,18 +63,13 @@ impl<S: fmt::Debug, B> fmt::Debug for WebhookSignature<S, B> {
 
 impl<S, B, ReqBody, ResBody> Service<Request<ReqBody>> for WebhookSignature<S, B>
 where
-    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Send,
-    B: From<Bytes> + Send + 'static,
-    ReqBody: Body + Send + 'static,
-    ReqBody::Data: Send,
-    ReqBody::Error: Into<BoxError>,
-    ResBody: Send + 'static,
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone,
+    B: From<Bytes>,
+    ReqBody: Body,
 {
     type Response = Response<ResponseBody<ResBody>>;
     type Error = S::Error;
-    type Future = ResponseFuture<ResBody, S::Error>;
+    type Future = ResponseFuture<S, ReqBody, B>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         <HmacSignature<S, B> as Service<Request<ReqBody>>>::poll_ready(&mut self.inner, cx)
@@ -87,10 +78,7 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let handshake = self.handshake.as_deref().zip(handshake_query(&request));
         match handshake {
-            Some((handshake, query)) => {
-                let response = answer(handshake, query);
-                Box::pin(std::future::ready(Ok(response)))
-            }
+            Some((handshake, query)) => self.inner.answer(check(handshake, query)),
             None => self.inner.call(request),
         }
     }
@@ -104,18 +92,8 @@ fn handshake_query<B>(request: &Request<B>) -> Option<&str> {
     is_handshake.then_some(query)
 }
 
-fn answer<B>(handshake: &Handshake, query: &str) -> Response<ResponseBody<B>> {
-    match check(handshake, query) {
-        Ok(challenge) => {
-            tracing::debug!(target: "rimguard::secrets", "webhook subscription handshake accepted");
-            challenge_response(challenge)
-        }
-        Err(refusal) => refusal.to_response(),
-    }
-}
-
 /// The challenge to echo, or the refusal.
-fn check<'h>(handshake: &'h Handshake, query: &str) -> Result<String, &'h Refusal> {
+fn check(handshake: &Handshake, query: &str) -> Answer {
     let mut mode = None;
     let mut token = None;
     let mut challenge = None;
@@ -127,33 +105,35 @@ fn check<'h>(handshake: &'h Handshake, query: &str) -> Result<String, &'h Refusa
             _ => continue,
         };
         if slot.replace(value).is_some() {
-            return Err(invalid(handshake, "a parameter is repeated"));
+            return invalid(handshake, "a parameter is repeated");
         }
     }
 
     if mode.as_deref() != Some("subscribe") {
-        return Err(invalid(handshake, "hub.mode is not subscribe"));
+        return invalid(handshake, "hub.mode is not subscribe");
     }
-    let token = token.ok_or_else(|| invalid(handshake, "hub.verify_token is missing"))?;
+    let Some(token) = token else {
+        return invalid(handshake, "hub.verify_token is missing");
+    };
     if !bytes_eq(
         token.as_bytes(),
         handshake.verify_token.expose_secret().as_bytes(),
     ) {
         tracing::warn!(target: "rimguard::secrets", "webhook handshake with a wrong verify token");
-        return Err(&handshake.mismatch);
+        return Answer::Refused(handshake.mismatch.clone());
     }
     match challenge {
-        Some(challenge) if is_safe_challenge(&challenge) => Ok(challenge.into_owned()),
-        _ => Err(invalid(
-            handshake,
-            "hub.challenge is missing or not a short token",
-        )),
+        Some(challenge) if is_safe_challenge(&challenge) => {
+            tracing::debug!(target: "rimguard::secrets", "webhook subscription handshake accepted");
+            Answer::Challenge(challenge.into_owned())
+        }
+        _ => invalid(handshake, "hub.challenge is missing or not a short token"),
     }
 }
 
-fn invalid<'h>(handshake: &'h Handshake, reason: &'static str) -> &'h Refusal {
+fn invalid(handshake: &Handshake, reason: &'static str) -> Answer {
     tracing::debug!(target: "rimguard::secrets", reason, "webhook handshake refused");
-    &handshake.invalid
+    Answer::Refused(handshake.invalid.clone())
 }
 
 fn is_safe_challenge(challenge: &str) -> bool {
@@ -161,16 +141,4 @@ fn is_safe_challenge(challenge: &str) -> bool {
         && challenge
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))
-}
-
-fn challenge_response<B>(challenge: String) -> Response<ResponseBody<B>> {
-    let mut response = Response::new(ResponseBody::full(challenge));
-    *response.status_mut() = StatusCode::OK;
-    let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
