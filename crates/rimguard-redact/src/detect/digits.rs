@@ -32,7 +32,7 @@ impl Run {
 /// Finds cards and phones in `hay`, pushing them onto `out`.
 pub(crate) fn scan(hay: &[u8], cards: bool, phones: bool, out: &mut Vec<Span>) {
     let mut i = 0;
-    while let Some(start) = next_digit(hay, i) {
+    while let Some(start) = next_start(hay, i) {
         if start > 0
             && hay[start - 1] == b'%'
             && hay.get(start + 1).is_some_and(|b| b.is_ascii_hexdigit())
@@ -59,24 +59,65 @@ pub(crate) fn scan(hay: &[u8], cards: bool, phones: bool, out: &mut Vec<Span>) {
     }
 }
 
-/// The position of the first ASCII digit at or after `from`, eight bytes at
-/// a time.
-fn next_digit(hay: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `x` (ASCII, high bits clear) that is at
+/// least `lo`.
+fn at_least(x: u64, lo: u8) -> u64 {
+    x.wrapping_add(u64::from(0x80 - lo) * ONES) & HIGHS
+}
+
+/// The high bit of each byte of `x` (ASCII, high bits clear) that is at
+/// most `hi`.
+fn at_most(x: u64, hi: u8) -> u64 {
+    !x.wrapping_add(u64::from(0x7f - hi) * ONES) & HIGHS
+}
+
+/// The high bit of each byte of `x` equal to `c`.
+fn equal(x: u64, c: u8) -> u64 {
+    let y = x ^ (u64::from(c) * ONES);
+    !(((y & !HIGHS).wrapping_add(!HIGHS)) | y) & HIGHS
+}
+
+/// A byte that glues a digit after it to a word: a letter, a digit or `_`,
+/// but not `B`, `b` or `m`, which may end `%2B` or an ANSI colour code (those
+/// digits are left to [`glued_to_word`]).
+fn is_word(b: u8) -> bool {
+    (b.is_ascii_alphanumeric() || b == b'_') && !matches!(b, b'B' | b'b' | b'm')
+}
+
+/// The first digit at or after `from` that does not follow a word byte
+/// (see [`is_word`]): where a number may start. Eight bytes at a time.
+fn next_start(hay: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
+    let mut carry = if i > 0 && is_word(hay[i - 1]) {
+        0x80
+    } else {
+        0
+    };
     while i + 8 <= hay.len() {
         let word = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes"));
-        // Digits become 0..=9; a byte below 10 has its high bit set in
-        // `(x - 10) & !x`, exactly so for the lowest such byte.
-        let x = word ^ (0x30 * ONES);
-        let found = x.wrapping_sub(10 * ONES) & !x & HIGHS;
-        if found != 0 {
-            return Some(i + (found.trailing_zeros() / 8) as usize);
+        let ascii = !word & HIGHS;
+        let x = word & !HIGHS;
+        let digits = at_least(x, b'0') & at_most(x, b'9') & ascii;
+        if digits != 0 {
+            let lower = x | (0x20 * ONES);
+            let letters = at_least(lower, b'a') & at_most(lower, b'z');
+            let exceptions = equal(word, b'B') | equal(word, b'b') | equal(word, b'm');
+            let wordish = (digits | letters | equal(word, b'_')) & ascii & !exceptions;
+            let starts = digits & !((wordish << 8) | carry);
+            if starts != 0 {
+                return Some(i + (starts.trailing_zeros() / 8) as usize);
+            }
+            carry = (wordish >> 56) & 0x80;
+        } else {
+            let last = hay[i + 7];
+            carry = if is_word(last) { 0x80 } else { 0 };
         }
         i += 8;
     }
-    hay[i..].iter().position(u8::is_ascii_digit).map(|p| i + p)
+    (i..hay.len()).find(|&j| hay[j].is_ascii_digit() && !(j > 0 && is_word(hay[j - 1])))
 }
 
 /// True when the digit at `at` continues a word, a decimal or a version:
@@ -344,14 +385,23 @@ mod tests {
     }
 
     #[test]
-    fn the_digit_finder_agrees_with_a_plain_search() {
-        let text = b"abc:xyz/\x7f\xff\xc3\xa9 -+=9 longer text with 7 and \x3a\x2f 0";
-        for from in 0..text.len() {
-            let plain = text[from..]
-                .iter()
-                .position(u8::is_ascii_digit)
-                .map(|p| from + p);
-            assert_eq!(next_digit(text, from), plain, "from {from}");
+    fn the_start_finder_agrees_with_a_plain_search() {
+        let alphabet = b"0123456789aBbmz_Z .-:%\xc3\xa9\x1b[+";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..300 {
+            let text: Vec<u8> = (0..40)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            for from in 0..text.len() {
+                let plain = (from..text.len())
+                    .find(|&j| text[j].is_ascii_digit() && !(j > 0 && is_word(text[j - 1])));
+                assert_eq!(next_start(&text, from), plain, "from {from} in {text:?}");
+            }
         }
     }
 
