@@ -77,15 +77,34 @@ impl AnchorIndex {
 
     /// Calls `found(anchor, start)` for every anchor occurrence, in no
     /// particular order.
+    /// The whole pass on its own; the engine runs it fused with the other
+    /// sampling pass.
+    #[cfg(test)]
     pub(crate) fn scan(&self, hay: &[u8], mut found: impl FnMut(usize, usize)) {
         for (i, pair) in hay.chunks_exact(2).enumerate() {
-            let b = u16::from_le_bytes([pair[0], pair[1]]);
-            let word = self.marks[usize::from(b >> 6)];
-            if word & (1 << (b & 63)) != 0 {
-                let rank =
-                    self.ranks[usize::from(b >> 6)] + (word & ((1 << (b & 63)) - 1)).count_ones();
-                self.check(hay, 2 * i, rank as usize, &mut found);
-            }
+            self.probe(
+                hay,
+                2 * i,
+                u16::from_le_bytes([pair[0], pair[1]]),
+                &mut found,
+            );
+        }
+    }
+
+    /// Looks at the block `b`, read from `hay` at the even position `at`.
+    #[inline]
+    pub(crate) fn probe(
+        &self,
+        hay: &[u8],
+        at: usize,
+        b: u16,
+        found: &mut impl FnMut(usize, usize),
+    ) {
+        let word = self.marks[usize::from(b >> 6)];
+        if word & (1 << (b & 63)) != 0 {
+            let rank =
+                self.ranks[usize::from(b >> 6)] + (word & ((1 << (b & 63)) - 1)).count_ones();
+            self.check(hay, at, rank as usize, found);
         }
     }
 

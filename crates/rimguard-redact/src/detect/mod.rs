@@ -187,12 +187,7 @@ impl Engine {
     /// Every span to mask in `hay`, unsorted and possibly overlapping.
     pub(crate) fn find(&self, hay: &[u8]) -> Vec<Span> {
         let mut out = Vec::new();
-        if let Some(index) = &self.secrets {
-            index.scan(hay, &mut out);
-        }
-        if let Some(index) = &self.anchors {
-            self.find_anchors(index, hay, &mut out);
-        }
+        self.sample(hay, &mut out);
         self.names.scan(hay, &mut out);
         if self.settings.cards || self.settings.phones {
             digits::scan(hay, self.settings.cards, self.settings.phones, &mut out);
@@ -203,14 +198,55 @@ impl Engine {
         out
     }
 
-    fn find_anchors(&self, index: &AnchorIndex, hay: &[u8], out: &mut Vec<Span>) {
-        index.scan(hay, |anchor, start| {
+    /// The secrets and anchors passes in one: each eight bytes of text are
+    /// read once, as two four-byte blocks for the secrets and four two-byte
+    /// blocks for the anchors.
+    fn sample(&self, hay: &[u8], out: &mut Vec<Span>) {
+        let mut anchors = Vec::new();
+        let mut found = |anchor: usize, start: usize| anchors.push((anchor, start));
+        let chunks = hay.chunks_exact(8);
+        let tail = hay.len() - chunks.remainder().len();
+        for (i, chunk) in chunks.enumerate() {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            let at = 8 * i;
+            if let Some(index) = &self.secrets {
+                index.probe(hay, at, word as u32, out);
+                index.probe(hay, at + 4, (word >> 32) as u32, out);
+            }
+            if let Some(index) = &self.anchors {
+                for k in 0..4 {
+                    index.probe(hay, at + 2 * k, (word >> (16 * k)) as u16, &mut found);
+                }
+            }
+        }
+        if let Some(index) = &self.secrets {
+            if let Some(block) = hay.get(tail..tail + 4) {
+                index.probe(
+                    hay,
+                    tail,
+                    u32::from_le_bytes([block[0], block[1], block[2], block[3]]),
+                    out,
+                );
+            }
+        }
+        if let Some(index) = &self.anchors {
+            for at in (tail..hay.len().saturating_sub(1)).step_by(2) {
+                index.probe(
+                    hay,
+                    at,
+                    u16::from_le_bytes([hay[at], hay[at + 1]]),
+                    &mut found,
+                );
+            }
+        }
+
+        for (anchor, start) in anchors {
             let span = match &self.anchor_targets[anchor] {
                 Anchor::Patterns(patterns) => patterns.iter().find_map(|p| verify(hay, start, *p)),
                 Anchor::Scheme(len) => keys::token_after_scheme(hay, start, start + len),
             };
             out.extend(span);
-        });
+        }
     }
 }
 

@@ -90,13 +90,27 @@ impl SecretIndex {
 
     /// Finds every registered value in `hay` (a value found from two
     /// blocks is pushed twice; overlapping spans are merged later).
+    /// The whole pass on its own; the engine runs it fused with the other
+    /// sampling pass.
+    #[cfg(test)]
     pub(crate) fn scan(&self, hay: &[u8], out: &mut Vec<Span>) {
         for (i, block) in hay.chunks_exact(4).enumerate() {
-            let g = u32::from_le_bytes([block[0], block[1], block[2], block[3]]);
-            let s = slot(g);
-            if self.filter[s >> 6] & (1 << (s & 63)) != 0 {
-                self.verify(hay, 4 * i, g, out);
-            }
+            self.probe(
+                hay,
+                4 * i,
+                u32::from_le_bytes([block[0], block[1], block[2], block[3]]),
+                out,
+            );
+        }
+    }
+
+    /// Looks at the block `g`, read from `hay` at the position `at`, a
+    /// multiple of four.
+    #[inline]
+    pub(crate) fn probe(&self, hay: &[u8], at: usize, g: u32, out: &mut Vec<Span>) {
+        let s = slot(g);
+        if self.filter[s >> 6] & (1 << (s & 63)) != 0 {
+            self.verify(hay, at, g, out);
         }
     }
 
