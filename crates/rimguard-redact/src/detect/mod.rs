@@ -219,15 +219,11 @@ impl Engine {
                 }
             }
         }
-        if let Some(index) = &self.secrets {
-            if let Some(block) = hay.get(tail..tail + 4) {
-                index.probe(
-                    hay,
-                    tail,
-                    u32::from_le_bytes([block[0], block[1], block[2], block[3]]),
-                    out,
-                );
-            }
+        if let Some(index) = &self.secrets
+            && let Some(block) = hay.get(tail..tail + 4)
+        {
+            let g = u32::from_le_bytes([block[0], block[1], block[2], block[3]]);
+            index.probe(hay, tail, g, out);
         }
         if let Some(index) = &self.anchors {
             for at in (tail..hay.len().saturating_sub(1)).step_by(2) {
