@@ -122,7 +122,7 @@ fn cycler(keys: u32) -> impl FnMut() -> u32 {
     }
 }
 
-/// rimguard's layer with `keys` live keys, its table sized 1.3 times that
+/// rimguard's layer with `keys` live keys, its table sized 1.5 times that
 /// so that two-choice buckets do not overflow.
 fn rimguard(
     keys: u32,
@@ -137,7 +137,7 @@ fn rimguard(
     let before = resident();
     let layer = RateLimitLayer::builder(ClientIpKey::new())
         .quota(generous())
-        .max_keys((keys as usize * 13 / 10).max(64))
+        .max_keys((keys as usize * 3 / 2).max(64))
         .build()
         .expect("a valid bench limiter");
     let mut service = layer.layer(service_fn(bare));

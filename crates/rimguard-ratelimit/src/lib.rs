@@ -135,6 +135,10 @@
 //!   client's state, so under a flood of new keys an old client may get up
 //!   to one extra burst. [`WhenFull::Refuse`] keeps old clients exact and
 //!   locks new ones out instead.
+//! - Two buckets of eight slots per key fill unevenly: a table starts to
+//!   evict (or refuse) before it is full, at about three quarters of
+//!   `max_keys` live keys. Set `max_keys` to about 1.4 times the live keys
+//!   that must keep their exact state; the bound itself is never exceeded.
 //! - The table is allocated at its full size when the layer is built
 //!   (pages are mapped as keys touch them); size `max_keys` for the flood
 //!   you expect, not for the clients you have.
