@@ -83,7 +83,8 @@ impl SecretConfig {
     /// When no source yields it: `secrets.<name>.sources`, with each source
     /// and its reason.
     pub fn load(&self, name: &str, resolver: &Resolver) -> Result<SecretString, ConfigError> {
-        let loaded = load(resolver, name, &self.sources, "sources")?;
+        let loaded = load(resolver, name, &self.sources, "sources")
+            .map_err(|e| e.within(&format!("secrets.{name}")))?;
         Ok(loaded.into_secret())
     }
 }

@@ -302,3 +302,16 @@ fn a_reload_puts_the_new_pair_in_force_and_a_bad_one_leaves_the_old() {
     assert!(keys.verify(b"rg_live_admin_0123456789abcdef").is_some());
     assert!(keys.verify(b"rg_live_bot_primary_0123456789").is_some());
 }
+
+#[test]
+fn a_secret_that_cannot_be_loaded_names_its_section() {
+    let config: SecretConfig =
+        toml::from_str("sources = [\"keyring:rimguard/wix\", \"env:NOPE\"]").unwrap();
+    let error = config.load("wix_api_key", &resolver()).unwrap_err();
+    assert_eq!(error.field(), "secrets.wix_api_key.sources");
+    assert_eq!(
+        error.message(),
+        "secret `wix_api_key` could not be loaded: keyring:rimguard/wix: keyring sources are turned off here; \
+         env:NOPE: not set"
+    );
+}
