@@ -42,7 +42,8 @@ pub(crate) fn scan(hay: &[u8], cards: bool, phones: bool, out: &mut Vec<Span>) {
             continue;
         }
         if glued_to_word(hay, start) {
-            i = skip_word(hay, start);
+            // The rest of the word is skipped by `next_start`.
+            i = start + 1;
             continue;
         }
         let (digits, extent) = count_run(hay, start);
@@ -167,17 +168,9 @@ fn count_run(hay: &[u8], start: usize) -> (usize, usize) {
             .get(end)
             .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
     if glued {
-        return (0, skip_word(hay, end));
+        return (0, end);
     }
     (digits, end.max(start + 1))
-}
-
-fn skip_word(hay: &[u8], from: usize) -> usize {
-    let rest = &hay[from..];
-    from + rest
-        .iter()
-        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
-        .unwrap_or(rest.len())
 }
 
 fn is_sep(b: u8) -> bool {
@@ -213,7 +206,7 @@ fn read_run(hay: &[u8], start: usize) -> (Run, usize) {
         j = k;
     }
     if ends_glued(hay, j) {
-        return (Run::default(), skip_word(hay, j));
+        return (Run::default(), j);
     }
     if hay.get(j) == Some(&b':') && run.len > 1 {
         // `2026-12-03 11:43`: the last group is an hour, not a digit of a number.
