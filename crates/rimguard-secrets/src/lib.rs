@@ -4,7 +4,7 @@
 //! | module | what it gives |
 //! | --- | --- |
 //! | [`secret`] | the `secrecy` types secrets are held in, and constant-time equality |
-//! | [`source`] | [`SecretSource`](source::SecretSource)s (`keyring:`, `file:`, `env:`, `dotenv:`) and the [`Resolver`](source::Resolver) that tries them in order |
+//! | [`source`] | [`SecretSource`]s (`keyring:`, `file:`, `env:`, `dotenv:`) and the [`Resolver`] that tries them in order |
 //! | [`key`], [`rotation`] | API keys kept as SHA-256 digests with an id, a non-revealing prefix and a creation time; a primary and a secondary slot; rotation warnings |
 //! | [`api_key`] | [`ApiKeyLayer`]: `Authorization: Bearer` or a named header, scopes, 401/403 problem+json |
 //! | [`signature`] | [`HmacSignatureLayer`]: an HMAC of the raw body in a header, for any provider |

@@ -41,10 +41,10 @@ impl KeyringError {
 ///
 /// | feature | store | constructor |
 /// | --- | --- | --- |
-/// | `keyutils` (default) | Linux kernel keyring (session keyring, linked to the user's persistent keyring) | [`keyutils`](Self::keyutils) |
-/// | `secret-service` | freedesktop Secret Service over D-Bus (GNOME Keyring, KWallet) | [`secret_service`](Self::secret_service) |
-/// | `apple-keychain` | macOS Keychain | [`apple_keychain`](Self::apple_keychain) |
-/// | `windows-credential-manager` | Windows Credential Manager | [`windows_credential_manager`](Self::windows_credential_manager) |
+/// | `keyutils` (default) | Linux kernel keyring (session keyring, linked to the user's persistent keyring) | `keyutils()` |
+/// | `secret-service` | freedesktop Secret Service over D-Bus (GNOME Keyring, KWallet) | `secret_service()` |
+/// | `apple-keychain` | macOS Keychain | `apple_keychain()` |
+/// | `windows-credential-manager` | Windows Credential Manager | `windows_credential_manager()` |
 ///
 /// Any other `keyring-core` store can be used through
 /// [`from_store`](Self::from_store). There is never a silent fallback to the
