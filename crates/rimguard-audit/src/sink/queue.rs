@@ -6,8 +6,9 @@ use std::io;
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -24,6 +25,9 @@ const NAPS: u32 = 40;
 
 /// One short nap.
 const NAP: Duration = Duration::from_micros(50);
+
+/// The longest a submitter waits for room before it looks again.
+const ROOM_WAIT: Duration = Duration::from_millis(1);
 
 /// The longest the writer sleeps without being woken.
 const LONG_SLEEP: Duration = Duration::from_millis(100);
@@ -149,6 +153,11 @@ struct Counters {
 struct Wake {
     sleeping: AtomicBool,
     writer: OnceLock<Thread>,
+    /// Submitters waiting for room in a full queue, and where they wait:
+    /// the writer wakes them once per burst it takes, not once per record.
+    waiting: AtomicUsize,
+    room: Mutex<()>,
+    room_made: Condvar,
 }
 
 impl Wake {
@@ -160,6 +169,46 @@ impl Wake {
             && let Some(writer) = self.writer.get()
         {
             writer.unpark();
+        }
+    }
+
+    /// Sends `message`, waiting while the queue is full; `Err` when the
+    /// writer has stopped.
+    fn send_waiting(&self, tx: &SyncSender<Message>, mut message: Message) -> Result<(), ()> {
+        loop {
+            match tx.try_send(message) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Disconnected(_)) => return Err(()),
+                Err(TrySendError::Full(back)) => message = back,
+            }
+            let guard = self.room.lock().unwrap_or_else(PoisonError::into_inner);
+            self.waiting.fetch_add(1, Ordering::SeqCst);
+            // Tried again under the lock: the writer's wake-up, taken under
+            // the same lock, cannot fall between this try and the wait.
+            match tx.try_send(message) {
+                Ok(()) => {
+                    self.waiting.fetch_sub(1, Ordering::SeqCst);
+                    return Ok(());
+                }
+                Err(TrySendError::Disconnected(_)) => {
+                    self.waiting.fetch_sub(1, Ordering::SeqCst);
+                    return Err(());
+                }
+                Err(TrySendError::Full(back)) => {
+                    message = back;
+                    // The timeout only bounds a wake-up lost to a stopped writer.
+                    let _ = self.room_made.wait_timeout(guard, ROOM_WAIT);
+                    self.waiting.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+
+    /// Wakes the submitters waiting for room, if any.
+    fn room_made(&self) {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            let _guard = self.room.lock().unwrap_or_else(PoisonError::into_inner);
+            self.room_made.notify_all();
         }
     }
 }
@@ -280,7 +329,7 @@ impl AuditSink for QueuedSink {
     fn submit(&self, record: AuditRecord) {
         let message = Message::Record(record);
         let sent = match self.on_full {
-            OnFull::Block => self.tx.send(message).map_err(|_| true),
+            OnFull::Block => self.wake.send_waiting(&self.tx, message).map_err(|()| true),
             OnFull::DropAndCount => self.tx.try_send(message).map_err(|error| match error {
                 TrySendError::Full(_) => false,
                 TrySendError::Disconnected(_) => true,
@@ -408,6 +457,7 @@ impl Worker {
                 }
                 taken += 1;
             }
+            wake.room_made();
             if self.flush == FlushPolicy::EveryRecord || self.batch_due() {
                 self.flush_now();
             }
