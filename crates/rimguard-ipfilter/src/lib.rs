@@ -147,7 +147,7 @@
 //! space, each carrying the verdict of its longest covering prefix
 //! (`u32` keys for IPv4, `u128` for IPv6). A lookup is a predecessor search
 //! over the interval starts. A first-level index (built for tables of 256
-//! intervals or more, with about one bucket per two intervals, on the bits
+//! intervals or more, with one to two buckets per interval, on the bits
 //! that follow the prefix all ranges share) narrows it to a few intervals,
 //! then a branchless binary search finds the one holding the address; the
 //! verdicts sit in their own array of one byte per interval, small enough
@@ -156,7 +156,7 @@
 //! two cache lines, where a prefix trie (`prefix-trie`) follows a pointer
 //! per level; docs/benchmarks.md has the figures. The cost is the build:
 //! a sort, `O(n log n)`, and memory: 5 bytes per IPv4 interval, 17 per IPv6
-//! interval, plus about 2 bytes per interval of index (a list of n ranges
+//! interval, plus about 4 to 8 bytes per interval of index (a list of n ranges
 //! has at most 2n + 1 intervals).
 //!
 //! # Dependencies
@@ -178,7 +178,7 @@
 //!   accepted in lists.
 //! - Large IPv6 tables are bound by memory: 16 bytes per interval start, so
 //!   100,000 IPv6 ranges take some 3 MB and a lookup usually waits on a
-//!   cache miss or two (about 38 ns for a hit there, 90 ns at a million
+//!   cache miss or two (about 39 ns for a hit there, 100 ns at a million
 //!   ranges, on the project's loaded 2-core machine).
 //! - Tracing is not behind a feature: events are always compiled in, and
 //!   cost a disabled-callsite check when no subscriber listens.

@@ -10,7 +10,7 @@
 //!
 //! - a first-level index, built only when the table is large enough to
 //!   need it, narrows the search to the few intervals of one bucket. It has
-//!   about one bucket per two intervals (2^8 to 2^22 buckets), picked by the
+//!   one to two buckets per interval (2^8 to 2^22 of them), picked by the
 //!   bits of the address that follow the prefix every range shares (none
 //!   for a list spread over the whole space, 4 bits for one inside
 //!   `2000::/4`), so that clustered lists spread too; addresses outside the
@@ -28,8 +28,8 @@ use crate::list::Action;
 const INDEX_THRESHOLD: usize = 8;
 
 /// The fewest and most address bits that pick a bucket of the index. In
-/// between, the index has about one bucket per two intervals, so that it
-/// costs some 2 bytes per interval and a bucket holds a few intervals.
+/// between, the index has one to two buckets per interval, so that it costs
+/// 4 to 8 bytes per interval and a bucket holds about one interval.
 const INDEX_BITS: std::ops::RangeInclusive<u32> = 8..=22;
 
 /// What an interval of the address space is covered by.
@@ -299,11 +299,7 @@ fn push_bound<K: Key>(out: &mut Vec<(K, Slot)>, at: K, slot: Slot) {
 /// The first-level index: for each bucket of the span from `low` to
 /// `high`, the interval in force at the bucket's first address.
 fn build_index<K: Key>(starts: &[K], low: K, high: K) -> Index<K> {
-    let wanted = starts
-        .len()
-        .next_power_of_two()
-        .trailing_zeros()
-        .saturating_sub(1);
+    let wanted = starts.len().next_power_of_two().trailing_zeros();
     let bits = wanted.clamp(*INDEX_BITS.start(), *INDEX_BITS.end());
     let skip = low.common_bits(high).min(K::BITS - bits);
     let buckets = 1usize << bits;
@@ -423,7 +419,7 @@ mod tests {
             .collect();
         let indexed = Table::compile(ranges.clone());
         let index = indexed.index.as_ref().unwrap();
-        assert_eq!((index.skip, index.bits), (8, 11));
+        assert_eq!((index.skip, index.bits), (8, 12));
         let mut plain = Table::compile(ranges);
         plain.index = None;
         for probe in (0..u32::MAX).step_by(4_093).chain(0x09ff_ff00..0x0a00_0100) {

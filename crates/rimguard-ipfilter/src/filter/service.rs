@@ -54,7 +54,8 @@ pub struct IpFilter<S> {
 impl<S> IpFilter<S> {
     /// Wraps `inner` with a filter on `list`, refusing with 403.
     pub fn new(inner: S, list: impl Into<SharedIpList>) -> Self {
-        IpFilterLayer::new(list).layer_service(inner)
+        let state = IpFilterLayer::new(list).state;
+        Self { inner, state }
     }
 
     /// A layer that builds this service. Same as [`IpFilterLayer::new`].
@@ -75,12 +76,6 @@ impl<S> IpFilter<S> {
     /// Unwraps the inner service.
     pub fn into_inner(self) -> S {
         self.inner
-    }
-}
-
-impl IpFilterLayer {
-    fn layer_service<S>(&self, inner: S) -> IpFilter<S> {
-        tower_layer::Layer::layer(self, inner)
     }
 }
 
