@@ -16,7 +16,7 @@
 //!   and [`FileSink`], a JSON Lines file where each record carries the
 //!   SHA-256 of the one before, written by its own thread behind a bounded
 //!   queue, rotated by size or day without breaking the chain.
-//! - [`verify`] reports the first record that was changed, removed or
+//! - [`verify()`] reports the first record that was changed, removed or
 //!   reordered, across rotated files.
 //! - No silent loss: a full queue blocks ([`OnFull::Block`]) or drops and
 //!   counts ([`OnFull::DropAndCount`]: counted in [`SinkStats`], written

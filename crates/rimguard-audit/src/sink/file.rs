@@ -70,7 +70,7 @@ impl Rotation {
 /// The tamper-evident audit file: JSON Lines, one record a line, each line
 /// carrying the SHA-256 of the one before.
 ///
-/// See [`chain`](crate::verify) for the line format and
+/// See the [crate docs](crate#the-file) for the line format and
 /// [`verify`](crate::verify::verify) for checking a file.
 ///
 /// # Example
