@@ -170,8 +170,8 @@ impl ApiKeysConfig {
     /// # Errors
     ///
     /// `api_keys.<name>.keys` when there are none or more than two,
-    /// `…keys[i]` when a key cannot be loaded or is not a valid key,
-    /// `…keys[i].created` for a bad date.
+    /// `…scopes` when it is empty, `…keys[i]` when a key cannot be loaded
+    /// or is not a valid key, `…keys[i].created` for a bad date.
     pub fn build_keys(&self, name: &str, resolver: &Resolver) -> Result<ApiKeys, ConfigError> {
         let slots = self.load_slots(name, resolver)?;
         Ok(ApiKeys::builder(slots)
@@ -192,6 +192,10 @@ impl ApiKeysConfig {
         if self.keys.is_empty() || self.keys.len() > 2 {
             let message = "expected one or two keys (the primary, then the secondary)";
             return Err(ConfigError::new("keys", message).within(&within));
+        }
+        if self.scopes.is_empty() {
+            let message = "name at least one of \"read\" and \"write\"";
+            return Err(ConfigError::new("scopes", message).within(&within));
         }
         let scopes: Scopes = self.scopes.iter().copied().collect();
         let mut keys = Vec::with_capacity(2);

@@ -179,11 +179,16 @@ fn rotation_periods_are_checked_at_parse_time() {
 #[test]
 fn build_errors_name_the_dotted_field() {
     let resolver = resolver();
-    let cases: [(&str, &str, &str); 6] = [
+    let cases: [(&str, &str, &str); 7] = [
         (
             "keys = []\nscopes = [\"read\"]",
             "api_keys.bot.keys",
             "one or two keys",
+        ),
+        (
+            "keys = [\"env:BOT_KEY_PRIMARY\"]\nscopes = []",
+            "api_keys.bot.scopes",
+            "at least one",
         ),
         (
             "keys = [\"env:A\", \"env:B\", \"env:C\"]\nscopes = [\"read\"]",
