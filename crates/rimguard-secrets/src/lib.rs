@@ -115,6 +115,11 @@
 //!   sign with SHA-1 or with asymmetric keys (Ed25519) are not covered.
 //! - Webhook bodies are read whole into memory, up to the bound, before the
 //!   inner service runs.
+//! - Scopes are `read` (safe methods) and `write` (the rest), decided by
+//!   method alone; finer rules (per route, per resource) belong to the
+//!   routes that pick which key set guards them.
+//! - A key set has two slots; more keys at once (many clients with a key
+//!   each) take one [`ApiKeys`] and layer per client group.
 
 pub mod api_key;
 pub mod client;
