@@ -170,7 +170,10 @@ impl SharedIpList {
             Some(file),
             self.inner.host_bits,
         ) {
-            Ok((list, _)) => {
+            Ok((list, read)) => {
+                // The version actually read, which may be newer than the
+                // one fingerprinted above.
+                attempt.fingerprint = read;
                 self.swap_in(list);
                 Ok(())
             }
