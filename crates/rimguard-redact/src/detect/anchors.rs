@@ -1,8 +1,8 @@
 //! Literal anchors, found by sampling the text every two bytes.
 //!
 //! Every anchor of three bytes or more covers, wherever it occurs, the
-//! text's two-byte block at an even position, as the anchor's bytes 0–1 or
-//! 1–2. The index marks those two-byte blocks in a 64 Ki-bit table (8 KiB,
+//! text's two-byte block at an even position, as the anchor's bytes `k`–`k+1`
+//! or `k+1`–`k+2`, for any `k` that fits (the quietest one is used). The index marks those two-byte blocks in a 64 Ki-bit table (8 KiB,
 //! direct, no hashing); scanning reads one `u16` per two bytes of text and
 //! tests one bit, and only a marked block leads to a comparison of the
 //! anchors that have it. A two-byte anchor (`SK`) also marks every block
@@ -24,6 +24,23 @@ pub(crate) struct AnchorIndex {
     literals: Vec<Box<[u8]>>,
 }
 
+/// Where in `literal` to take the two overlapping blocks that find it:
+/// any `k` with `k + 3 <= len` works (one of `k`, `k + 1` lands on an even
+/// text position). The pair with the fewest lower-case letters is chosen,
+/// since those pairs are everywhere in log text (`li` of `client`, `ap` of
+/// `/api`) and each hit costs a comparison.
+fn quietest_pair(literal: &[u8]) -> usize {
+    let noise = |k: usize| {
+        literal[k..k + 3]
+            .iter()
+            .filter(|b| b.is_ascii_lowercase())
+            .count()
+    };
+    (0..=literal.len() - 3)
+        .min_by_key(|k| (noise(*k), *k))
+        .expect("a literal of three bytes or more")
+}
+
 fn block(hay: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([hay[at], hay[at + 1]])
 }
@@ -35,10 +52,19 @@ impl AnchorIndex {
         for (id, literal) in literals.iter().enumerate() {
             let id = u16::try_from(id).expect("fewer than 2^16 anchors");
             assert!(literal.len() >= 2, "anchors are at least two bytes long");
-            blocks.entry(block(literal, 0)).or_default().push((id, 0));
             if literal.len() >= 3 {
-                blocks.entry(block(literal, 1)).or_default().push((id, 1));
+                let k = quietest_pair(literal);
+                let offset = |k: usize| i8::try_from(k).expect("anchors are short");
+                blocks
+                    .entry(block(literal, k))
+                    .or_default()
+                    .push((id, offset(k)));
+                blocks
+                    .entry(block(literal, k + 1))
+                    .or_default()
+                    .push((id, offset(k + 1)));
             } else {
+                blocks.entry(block(literal, 0)).or_default().push((id, 0));
                 for before in 0..=u8::MAX {
                     blocks
                         .entry(u16::from_le_bytes([before, literal[0]]))
