@@ -146,12 +146,13 @@
 //! flattened into sorted, disjoint intervals that cover the whole address
 //! space, each carrying the verdict of its longest covering prefix
 //! (`u32` keys for IPv4, `u128` for IPv6). A lookup is a predecessor search
-//! over the interval starts. A first-level index (built for tables of 256
+//! over the interval starts. A first-level index (built for tables of 8
 //! intervals or more, with one to two buckets per interval, on the bits
 //! that follow the prefix all ranges share) narrows it to a few intervals,
 //! then a branchless binary search finds the one holding the address; the
 //! verdicts sit in their own array of one byte per interval, small enough
 //! to stay in cache when the starts do not.
+//!
 //! At 100,000 ranges that is an index read and a short search within one or
 //! two cache lines, where a prefix trie (`prefix-trie`) follows a pointer
 //! per level; docs/benchmarks.md has the figures. The cost is the build:
