@@ -257,3 +257,38 @@ fn a_restart_after_rotation_continues_from_the_newest_segment() {
     assert_eq!(report.records, report.last_seq.unwrap() + 1);
     assert!(report.is_intact(), "{:?}", report.problem);
 }
+
+mod any_edit {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever single byte of whichever line is changed, verify names
+        /// that line.
+        #[test]
+        fn changing_any_byte_of_any_line_is_found_at_that_line(
+            line in 0usize..6,
+            at in any::<prop::sample::Index>(),
+            replacement in prop::sample::select(b"0123456789abcdefxyz\"{}:, ".to_vec()),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("rimguard.jsonl");
+            write(&path, Rotation::never(), now_times(6));
+            let mut lines: Vec<Vec<u8>> = fs::read(&path)
+                .unwrap()
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(<[u8]>::to_vec)
+                .collect();
+            let position = at.index(lines[line].len());
+            prop_assume!(lines[line][position] != replacement);
+            lines[line][position] = replacement;
+            fs::write(&path, lines.join(&b'\n').into_iter().chain([b'\n']).collect::<Vec<u8>>()).unwrap();
+
+            let problem = verify(&path).unwrap().problem.expect("the edit is found");
+            prop_assert_eq!(problem.line, line as u64 + 1);
+        }
+    }
+}
