@@ -6,8 +6,11 @@
 //! stack receives `Request<Body>`; axum's `Router` accepts any body, so
 //! `Router::layer(stack)` needs nothing more.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use bytes::Bytes;
-use http_body::Body as HttpBody;
+use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::BodyExt;
 use http_body_util::combinators::UnsyncBoxBody;
 
@@ -15,7 +18,10 @@ use http_body_util::combinators::UnsyncBoxBody;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A boxed HTTP body of [`Bytes`] frames.
-pub type Body = UnsyncBoxBody<Bytes, BoxError>;
+///
+/// It can be made from `Bytes` (so layers that buffer a body can rebuild
+/// one) and from any body with [`boxed`].
+pub struct Body(UnsyncBoxBody<Bytes, BoxError>);
 
 /// Boxes any body whose error converts into [`BoxError`].
 pub fn boxed<B>(body: B) -> Body
@@ -23,5 +29,56 @@ where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    body.map_err(Into::into).boxed_unsync()
+    Body(body.map_err(Into::into).boxed_unsync())
+}
+
+impl Body {
+    /// An empty body.
+    pub fn empty() -> Self {
+        boxed(http_body_util::Empty::<Bytes>::new())
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Self::empty()
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Self {
+        boxed(http_body_util::Full::new(bytes))
+    }
+}
+
+impl From<String> for Body {
+    fn from(text: String) -> Self {
+        Self::from(Bytes::from(text))
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Body").finish_non_exhaustive()
+    }
+}
+
+impl HttpBody for Body {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        Pin::new(&mut self.0).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0.size_hint()
+    }
 }

@@ -1,6 +1,6 @@
 //! Building the [`Stack`] that a [`Config`] describes.
 
-#[cfg(feature = "secrets")]
+#[cfg(any(feature = "secrets", feature = "phone"))]
 use std::collections::HashMap;
 
 use rimguard_core::ConfigError;
@@ -57,6 +57,8 @@ mod rimguard_secrets_or_unit {
 /// even when no route uses it yet) and shared by the routes that name it.
 #[derive(Default)]
 struct Named {
+    #[cfg(feature = "phone")]
+    phones: HashMap<String, rimguard_phone::PhoneLayer>,
     #[cfg(feature = "ipfilter")]
     ip_lists: rimguard_ipfilter::IpListRegistry,
     #[cfg(feature = "ratelimit")]
@@ -77,6 +79,14 @@ impl Named {
                 &config.ip_lists,
                 config.base_dir(),
             )?;
+        }
+        #[cfg(feature = "phone")]
+        for (name, section) in &config.phone {
+            let layer = section
+                .clone()
+                .into_layer()
+                .map_err(|e| phone_field(&e, name))?;
+            named.phones.insert(name.clone(), layer);
         }
         #[cfg(feature = "ratelimit")]
         for (name, section) in &config.rate_limits {
@@ -117,6 +127,18 @@ pub(crate) fn build(config: &Config, context: &BuildContext) -> Result<Stack, Co
         builder = builder.ip_lists(named.ip_lists, watchers);
     }
     Ok(builder.build())
+}
+
+/// `rimguard-phone` names its fields from a single `[phone]` table; here
+/// each rule is `[phone.<name>]`.
+#[cfg(feature = "phone")]
+fn phone_field(error: &ConfigError, name: &str) -> ConfigError {
+    let field = error.field();
+    let inner = field
+        .strip_prefix("phone.")
+        .or_else(|| field.strip_prefix("phone"))
+        .unwrap_or(field);
+    ConfigError::new(inner, error.message()).within(&format!("phone.{name}"))
 }
 
 /// Every `[secrets.<name>]`, loaded so that a missing one is refused at
@@ -218,7 +240,12 @@ fn outer_layers(
 }
 
 #[cfg_attr(
-    not(any(feature = "secrets", feature = "ratelimit", feature = "ipfilter")),
+    not(any(
+        feature = "secrets",
+        feature = "ratelimit",
+        feature = "ipfilter",
+        feature = "phone"
+    )),
     allow(dead_code)
 )]
 fn missing(field: &str, section: &str, name: &str) -> ConfigError {
@@ -228,6 +255,15 @@ fn missing(field: &str, section: &str, name: &str) -> ConfigError {
     )
 }
 
+#[cfg_attr(
+    all(
+        feature = "secrets",
+        feature = "ratelimit",
+        feature = "ipfilter",
+        feature = "phone"
+    ),
+    allow(dead_code)
+)]
 fn lacks(field: &str, feature: &str) -> ConfigError {
     ConfigError::new(
         field,
@@ -301,8 +337,17 @@ fn build_route(named: &Named, route: &RouteConfig) -> Result<Route, ConfigError>
             built = built.customer_rate_limit(find(format!("customer_rate_limits[{i}]"), name)?);
         }
     }
-    if route.phone.is_some() {
+    if let Some(name) = &route.phone {
+        #[cfg(not(feature = "phone"))]
         return Err(lacks("phone", "phone"));
+        #[cfg(feature = "phone")]
+        {
+            let layer = named
+                .phones
+                .get(name)
+                .ok_or_else(|| missing("phone", "phone", name))?;
+            built = built.phone(layer.clone());
+        }
     }
     Ok(built)
 }

@@ -5,6 +5,8 @@ pub use rimguard_audit as audit;
 pub use rimguard_core as core;
 #[cfg(feature = "ipfilter")]
 pub use rimguard_ipfilter as ipfilter;
+#[cfg(feature = "phone")]
+pub use rimguard_phone as phone;
 #[cfg(feature = "ratelimit")]
 pub use rimguard_ratelimit as ratelimit;
 #[cfg(feature = "redact")]

@@ -24,6 +24,10 @@ type WebhookConfig = serde::de::IgnoredAny;
 type IpListSection = rimguard_ipfilter::IpListConfig;
 #[cfg(not(feature = "ipfilter"))]
 type IpListSection = serde::de::IgnoredAny;
+#[cfg(feature = "phone")]
+type PhoneSection = rimguard_phone::PhoneConfig;
+#[cfg(not(feature = "phone"))]
+type PhoneSection = serde::de::IgnoredAny;
 #[cfg(feature = "ratelimit")]
 type RateLimitSection = rimguard_ratelimit::RateLimitConfig;
 #[cfg(not(feature = "ratelimit"))]
@@ -85,6 +89,10 @@ pub struct Config {
     /// `ipfilter`).
     #[serde(default)]
     pub ip_lists: Named<IpListSection>,
+    /// `[phone.<name>]`: where a route finds the caller's phone number and
+    /// how it is validated (feature `phone`).
+    #[serde(default)]
+    pub phone: Named<PhoneSection>,
     /// `[rate_limits.<name>]`: rate limits that routes apply (feature
     /// `ratelimit`).
     #[serde(default)]
@@ -191,6 +199,12 @@ impl Config {
             !self.ip_lists.is_empty(),
             "ip_lists",
             "ipfilter",
+        )?;
+        needs(
+            cfg!(feature = "phone"),
+            !self.phone.is_empty(),
+            "phone",
+            "phone",
         )?;
         let limits = cfg!(feature = "ratelimit");
         needs(

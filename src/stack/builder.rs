@@ -367,6 +367,14 @@ impl Route {
         self
     }
 
+    /// Finds, validates and normalizes the caller's phone number (after
+    /// authentication, before the per-customer limits that key on it).
+    #[cfg(feature = "phone")]
+    pub fn phone(mut self, layer: rimguard_phone::PhoneLayer) -> Self {
+        self.phone = Some(Step::Phone(layer));
+        self
+    }
+
     /// Authenticates callers with an API key (replaces a webhook check).
     #[cfg(feature = "secrets")]
     pub fn api_key(mut self, layer: rimguard_secrets::ApiKeyLayer) -> Self {

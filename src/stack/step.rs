@@ -86,6 +86,8 @@ pub(crate) enum Step {
     RateLimit(rimguard_ratelimit::RateLimitLayer),
     #[cfg(feature = "secrets")]
     ApiKey(rimguard_secrets::ApiKeyLayer),
+    #[cfg(feature = "phone")]
+    Phone(rimguard_phone::PhoneLayer),
     #[cfg(feature = "secrets")]
     Webhook(rimguard_secrets::WebhookSignatureLayer),
 }
@@ -111,6 +113,8 @@ impl Step {
             Self::RateLimit(_) => "rate-limit",
             #[cfg(feature = "secrets")]
             Self::ApiKey(_) => "api-key",
+            #[cfg(feature = "phone")]
+            Self::Phone(_) => "phone",
             #[cfg(feature = "secrets")]
             Self::Webhook(_) => "webhook-signature",
         }
@@ -135,6 +139,8 @@ impl Step {
             Self::RateLimit(ref layer) => wrap(layer, inner),
             #[cfg(feature = "secrets")]
             Self::ApiKey(ref layer) => wrap(layer, inner),
+            #[cfg(feature = "phone")]
+            Self::Phone(ref layer) => wrap(layer, inner),
             #[cfg(feature = "secrets")]
             Self::Webhook(ref layer) => wrap_buffered(layer, inner),
         }

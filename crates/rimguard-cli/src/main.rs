@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use rimguard::Config;
+use rimguard_cli::commands;
 use rimguard_cli::gateway::Gateway;
 
 /// rimguard: security middleware in front of any HTTP service.
@@ -29,11 +30,89 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Keyring entries: set, get, delete; check a file's secrets.
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
+    /// Audit files.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Phone numbers.
+    Phone {
+        #[command(subcommand)]
+        command: PhoneCommand,
+    },
+    /// Run the WhatsApp bot demo behind the full stack and show each
+    /// protection at work.
+    Demo {
+        /// Keep serving after the tour, for your own `curl`s.
+        #[arg(long)]
+        serve: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SecretCommand {
+    /// Store a value (read from standard input) as SERVICE/USER in the OS
+    /// credential store.
+    Set {
+        /// The entry, such as `rimguard/bot_key`.
+        entry: String,
+    },
+    /// Say whether SERVICE/USER is there; print it only with `--show`.
+    Get {
+        /// The entry, such as `rimguard/bot_key`.
+        entry: String,
+        /// Print the value itself.
+        #[arg(long)]
+        show: bool,
+    },
+    /// Delete SERVICE/USER.
+    Delete {
+        /// The entry, such as `rimguard/bot_key`.
+        entry: String,
+    },
+    /// Load every secret a configuration file names, from its sources.
+    Check {
+        /// The configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain of audit files (oldest first).
+    Verify {
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PhoneCommand {
+    /// Parse numbers strictly and print their E.164, type and formats.
+    Normalize {
+        /// The region of numbers written without `+`, such as `GB`.
+        #[arg(long)]
+        region: Option<String>,
+        /// The inputs are WhatsApp ids: print the candidate numbers.
+        #[arg(long)]
+        whatsapp: bool,
+        /// The numbers.
+        #[arg(required = true)]
+        numbers: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
-    init_tracing();
     let cli = Cli::parse();
+    let quiet = matches!(cli.command, Command::Demo { .. });
+    init_tracing(if quiet { "error" } else { "info" });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build();
@@ -57,6 +136,24 @@ async fn run(command: Command) -> Result<ExitCode, String> {
     match command {
         Command::Serve { config } => serve(config).await,
         Command::Check { config } => check(&config),
+        Command::Demo { serve } => rimguard_cli::demo::run(serve).await,
+        Command::Secret { command } => match command {
+            SecretCommand::Set { entry } => commands::secret_set(&entry),
+            SecretCommand::Get { entry, show } => commands::secret_get(&entry, show),
+            SecretCommand::Delete { entry } => commands::secret_delete(&entry),
+            SecretCommand::Check { config } => commands::secret_check(&config),
+        },
+        Command::Audit {
+            command: AuditCommand::Verify { files },
+        } => commands::audit_verify(&files),
+        Command::Phone {
+            command:
+                PhoneCommand::Normalize {
+                    region,
+                    whatsapp,
+                    numbers,
+                },
+        } => commands::phone_normalize(&numbers, region.as_deref(), whatsapp),
     }
 }
 
@@ -105,9 +202,10 @@ async fn serve(path: PathBuf) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn init_tracing() {
+fn init_tracing(default: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("RIMGUARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("RIMGUARD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
