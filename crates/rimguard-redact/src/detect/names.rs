@@ -130,6 +130,13 @@ impl NameIndex {
 /// Where the name before the separator at `sep` ends: before blanks, ANSI
 /// colour codes and a closing quote (`"name"`, `\"name\"`, `'name'`).
 fn name_end(hay: &[u8], sep: usize) -> usize {
+    // Most separators follow a name byte directly (`key=`); only a quote, a
+    // blank or an `m` (which may end an ANSI code) needs the slow path.
+    match hay[..sep].last() {
+        Some(b) if is_name_byte(*b) && *b != b'm' => return sep,
+        None => return sep,
+        _ => {}
+    }
     let mut j = skip_back_blank(hay, sep);
     match hay[..j] {
         [.., b'\\', b'"'] => j -= 2,
