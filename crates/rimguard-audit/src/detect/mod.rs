@@ -483,85 +483,14 @@ impl Armed {
     fn check(&mut self, record: &AuditRecord, now: i64, phone: Option<u64>) -> Option<Finding> {
         match (&self.rule.kind, &mut self.state) {
             (RuleKind::TooMany { key, max, window }, State::Counts(counts)) => {
-                let subject = match key {
-                    Identifier::ClientIp => ip_subject(record),
-                    Identifier::ApiKey => Subject::Key(record.api_key()?.clone()),
-                    Identifier::Phone => Subject::Phone(phone?),
-                };
-                let count = count(counts, subject.clone(), now, micros(*window));
-                (count > max.get()).then(|| Finding {
-                    kind: AlertKind::TooManyRequests,
-                    text: subject_text(&subject, record),
-                    message: format!(
-                        "{count} requests within {} (limit {max})",
-                        humantime::format_duration(*window)
-                    ),
-                    subject,
-                })
+                too_many(counts, record, now, phone, (*key, *max, *window))
             }
             (RuleKind::AuthFailures { max, window }, State::Counts(counts)) => {
-                let failed = record.outcome().is_auth_failure()
-                    || record.status() == Some(http::StatusCode::UNAUTHORIZED);
-                if !failed {
-                    return None;
-                }
-                let subject = ip_subject(record);
-                let count = count(counts, subject.clone(), now, micros(*window));
-                (count > max.get()).then(|| Finding {
-                    kind: AlertKind::AuthFailures,
-                    text: subject_text(&subject, record),
-                    message: format!(
-                        "{count} authentication failures within {} (limit {max})",
-                        humantime::format_duration(*window)
-                    ),
-                    subject,
-                })
+                auth_failures(counts, record, now, *max, *window)
             }
-            (RuleKind::Hours(hours), State::Stateless) => {
-                let local = hours.outside(record.time())?;
-                let subject = match record.api_key() {
-                    Some(key) => Subject::Key(key.clone()),
-                    None => ip_subject(record),
-                };
-                Some(Finding {
-                    kind: AlertKind::OutsideBusinessHours,
-                    text: subject_text(&subject, record),
-                    message: format!("request at {local}, outside business hours ({hours})"),
-                    subject,
-                })
-            }
+            (RuleKind::Hours(hours), State::Stateless) => outside_hours(hours, record),
             (RuleKind::Enumeration { max, window }, State::Phones(sets)) => {
-                let phone = phone?;
-                let subject = ip_subject(record);
-                let window = micros(*window);
-                let limit = max.get() as usize;
-                let set = sets.entry(
-                    subject.clone(),
-                    |s| now.saturating_sub(s.start) >= window,
-                    || Phones {
-                        start: now,
-                        seen: Vec::new(),
-                    },
-                );
-                if now.saturating_sub(set.start) >= window {
-                    *set = Phones {
-                        start: now,
-                        seen: Vec::new(),
-                    };
-                }
-                if !set.seen.contains(&phone) && set.seen.len() <= limit {
-                    set.seen.push(phone);
-                }
-                let distinct = set.seen.len();
-                (distinct > limit).then(|| Finding {
-                    kind: AlertKind::PhoneEnumeration,
-                    text: subject_text(&subject, record),
-                    message: format!(
-                        "more than {max} distinct phone numbers within {}",
-                        humantime::format_duration(Duration::from_micros(window as u64))
-                    ),
-                    subject,
-                })
+                enumeration(sets, record, now, phone?, *max, *window)
             }
             (
                 RuleKind::NewNetwork {
@@ -570,37 +499,140 @@ impl Armed {
                     max_networks,
                 },
                 State::Networks(known),
-            ) => {
-                let key = record.api_key()?.clone();
-                let network = network_of(record.client_ip()?, *ipv4_prefix, *ipv6_prefix);
-                let networks = known.entry(Subject::Key(key.clone()), |_| false, Vec::new);
-                if networks.contains(&network) {
-                    return None;
-                }
-                let first = networks.is_empty();
-                if networks.len() >= max_networks.get() as usize {
-                    networks.remove(0);
-                }
-                networks.push(network);
-                if first {
-                    return None;
-                }
-                let prefix = if network.is_ipv4() {
-                    *ipv4_prefix
-                } else {
-                    *ipv6_prefix
-                };
-                let subject = Subject::KeyNetwork(key, network);
-                Some(Finding {
-                    kind: AlertKind::NewNetwork,
-                    text: subject_text(&subject, record),
-                    message: format!("used from a new network {network}/{prefix}"),
-                    subject,
-                })
-            }
+            ) => new_network(known, record, (*ipv4_prefix, *ipv6_prefix), *max_networks),
             _ => None,
         }
     }
+}
+
+fn too_many(
+    counts: &mut Bounded<Subject, Window>,
+    record: &AuditRecord,
+    now: i64,
+    phone: Option<u64>,
+    (key, max, window): (Identifier, NonZeroU32, Duration),
+) -> Option<Finding> {
+    let subject = match key {
+        Identifier::ClientIp => ip_subject(record),
+        Identifier::ApiKey => Subject::Key(record.api_key()?.clone()),
+        Identifier::Phone => Subject::Phone(phone?),
+    };
+    let count = count(counts, subject.clone(), now, micros(window));
+
+    let window = humantime::format_duration(window);
+    (count > max.get()).then(|| Finding {
+        kind: AlertKind::TooManyRequests,
+        text: subject_text(&subject, record),
+        message: format!("{count} requests within {window} (limit {max})"),
+        subject,
+    })
+}
+
+fn auth_failures(
+    counts: &mut Bounded<Subject, Window>,
+    record: &AuditRecord,
+    now: i64,
+    max: NonZeroU32,
+    window: Duration,
+) -> Option<Finding> {
+    let failed = record.outcome().is_auth_failure()
+        || record.status() == Some(http::StatusCode::UNAUTHORIZED);
+    if !failed {
+        return None;
+    }
+    let subject = ip_subject(record);
+    let count = count(counts, subject.clone(), now, micros(window));
+
+    let window = humantime::format_duration(window);
+    (count > max.get()).then(|| Finding {
+        kind: AlertKind::AuthFailures,
+        text: subject_text(&subject, record),
+        message: format!("{count} authentication failures within {window} (limit {max})"),
+        subject,
+    })
+}
+
+fn outside_hours(hours: &BusinessHours, record: &AuditRecord) -> Option<Finding> {
+    let local = hours.outside(record.time())?;
+    let subject = match record.api_key() {
+        Some(key) => Subject::Key(key.clone()),
+        None => ip_subject(record),
+    };
+    Some(Finding {
+        kind: AlertKind::OutsideBusinessHours,
+        text: subject_text(&subject, record),
+        message: format!("request at {local}, outside business hours ({hours})"),
+        subject,
+    })
+}
+
+fn enumeration(
+    sets: &mut Bounded<Subject, Phones>,
+    record: &AuditRecord,
+    now: i64,
+    phone: u64,
+    max: NonZeroU32,
+    window: Duration,
+) -> Option<Finding> {
+    let subject = ip_subject(record);
+    let span = micros(window);
+    let limit = max.get() as usize;
+    let fresh = || Phones {
+        start: now,
+        seen: Vec::new(),
+    };
+    let set = sets.entry(
+        subject.clone(),
+        |s| now.saturating_sub(s.start) >= span,
+        fresh,
+    );
+    if now.saturating_sub(set.start) >= span {
+        *set = fresh();
+    }
+
+    // At most `max + 1` hashes are kept: enough to know the limit is passed.
+    if !set.seen.contains(&phone) && set.seen.len() <= limit {
+        set.seen.push(phone);
+    }
+    let window = humantime::format_duration(window);
+    (set.seen.len() > limit).then(|| Finding {
+        kind: AlertKind::PhoneEnumeration,
+        text: subject_text(&subject, record),
+        message: format!("more than {max} distinct phone numbers within {window}"),
+        subject,
+    })
+}
+
+fn new_network(
+    known: &mut Bounded<Subject, Vec<IpAddr>>,
+    record: &AuditRecord,
+    (v4, v6): (u8, u8),
+    max_networks: NonZeroU32,
+) -> Option<Finding> {
+    let key = record.api_key()?.clone();
+    let network = network_of(record.client_ip()?, v4, v6);
+    let networks = known.entry(Subject::Key(key.clone()), |_| false, Vec::new);
+    if networks.contains(&network) {
+        return None;
+    }
+
+    let first = networks.is_empty();
+    if networks.len() >= max_networks.get() as usize {
+        networks.remove(0);
+    }
+    networks.push(network);
+    if first {
+        return None;
+    }
+
+    let prefix = if network.is_ipv4() { v4 } else { v6 };
+    let subject = Subject::KeyNetwork(key, network);
+    Some(Finding {
+        kind: AlertKind::NewNetwork,
+        text: subject_text(&subject, record),
+        message: format!("used from a new network {network}/{prefix}"),
+        subject,
+    })
 }
 
 /// Counts one event for `subject` in its fixed window; the count so far.
