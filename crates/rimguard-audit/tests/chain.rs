@@ -21,11 +21,13 @@ fn record_at(time: SystemTime, n: usize) -> AuditRecord {
 
 fn write(path: &Path, rotation: Rotation, times: impl IntoIterator<Item = SystemTime>) {
     let (sink, guard) = FileSink::builder(path).rotate(rotation).build().unwrap();
+    let mut submitted = 0;
     for (n, time) in times.into_iter().enumerate() {
         sink.submit(record_at(time, n));
+        submitted += 1;
     }
     let stats = guard.shutdown().unwrap();
-    assert_eq!(stats.lost(), 0);
+    assert_eq!((stats.written, stats.lost()), (submitted, 0));
 }
 
 fn now_times(n: usize) -> Vec<SystemTime> {
@@ -242,6 +244,31 @@ fn daily_rotation_follows_the_records_utc_dates() {
     assert_eq!(counts, [2, 2, 1]);
     let first_day = fs::read_to_string(&report.files[0]).unwrap();
     assert!(first_day.contains("\"time\":\"2026-12-03T10:00:00.000000Z\""));
+}
+
+#[test]
+fn a_rotation_that_would_overwrite_a_segment_loses_and_counts_instead() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rimguard.jsonl");
+    let (sink, guard) = FileSink::builder(&path)
+        .rotate(Rotation::max_bytes(NonZeroU64::new(1_000).unwrap()))
+        .build()
+        .unwrap();
+    // A segment appears under the name the active file would rotate to:
+    // rotating must not erase it.
+    fs::write(dir.path().join("rimguard.000000000000.jsonl"), "keep me\n").unwrap();
+    for n in 0..10 {
+        sink.submit(record_at(SystemTime::now(), n));
+    }
+    assert!(guard.shutdown().is_err(), "the failure is reported");
+
+    let stats = sink.stats();
+    assert_eq!(stats.written + stats.failed, 10, "{stats:?}");
+    assert!(stats.failed > 0);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("rimguard.000000000000.jsonl")).unwrap(),
+        "keep me\n"
+    );
 }
 
 #[test]

@@ -296,6 +296,11 @@ impl ChainedFile {
             return Ok(());
         };
         let target = chain::segment_path(&self.path, first_seq)?;
+        if target.exists() {
+            // Never overwrite a segment: that would erase part of the chain.
+            let message = format!("rotated audit file {} already exists", target.display());
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, message));
+        }
         fs::rename(&self.path, &target)?;
         self.file = OpenOptions::new()
             .create(true)
@@ -389,6 +394,10 @@ impl RecordWriter for ChainedFile {
 
     fn flush(&mut self) -> io::Result<()> {
         self.flush_buffer()
+    }
+
+    fn flush_before(&self, time: SystemTime) -> bool {
+        !self.buf.is_empty() && self.rotation_due(time::utc_day(time))
     }
 }
 

@@ -111,6 +111,14 @@ pub trait RecordWriter: Send + 'static {
 
     /// Hands everything buffered to the storage.
     fn flush(&mut self) -> io::Result<()>;
+
+    /// Whether what is buffered must be flushed before a record stamped
+    /// `time` is written, such as before a rotation; the queue then flushes
+    /// first, so that it counts what was written. The default: never.
+    fn flush_before(&self, time: SystemTime) -> bool {
+        let _ = time;
+        false
+    }
 }
 
 /// Counters of a [`QueuedSink`]; every submitted record is in exactly one
@@ -535,6 +543,9 @@ impl Worker {
 
     fn write(&mut self, record: &AuditRecord) {
         self.report_gap(record.time());
+        if self.writer.flush_before(record.time()) {
+            self.flush_writer();
+        }
         match self.writer.write_record(record) {
             Ok(()) => {
                 self.unflushed += 1;
@@ -558,6 +569,11 @@ impl Worker {
 
     fn flush_now(&mut self) {
         self.report_gap(SystemTime::now());
+        self.flush_writer();
+    }
+
+    /// Flushes the writer and accounts for what it held.
+    fn flush_writer(&mut self) {
         if self.unflushed == 0 && self.oldest_unflushed.is_none() {
             return;
         }
@@ -568,6 +584,7 @@ impl Worker {
                     .fetch_add(self.unflushed, Ordering::Relaxed);
                 self.unflushed = 0;
                 self.oldest_unflushed = None;
+                self.gaps_unflushed = (0, 0);
             }
             Err(error) => self.lost(self.unflushed, &error),
         }
@@ -582,6 +599,9 @@ impl Worker {
         }
         if dropped > 0 {
             self.alert_drops(dropped);
+        }
+        if self.writer.flush_before(time) {
+            self.flush_writer();
         }
         match self.writer.write_gap(time, dropped, failed) {
             Ok(()) => {
