@@ -182,6 +182,67 @@ fn tower_governor(
     service
 }
 
+/// Interleaved rounds, printed: the machine is shared and its load drifts
+/// between criterion's groups, so each round times the three contenders
+/// back to back and the medians of the per-round differences are reported.
+fn paired(_: &mut Criterion) {
+    const ROUNDS: usize = 15;
+    const CALLS: u32 = 50_000;
+    if filter().is_some_and(|filter| !"paired".contains(filter.as_str())) {
+        return;
+    }
+
+    for keys in SIZES {
+        let mut bare_service = service_fn(bare);
+        let (_layer, mut ours) = rimguard(keys);
+        let mut theirs = tower_governor(keys);
+        let (mut ours_added, mut theirs_added) = (Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            let base = (round as u32).wrapping_mul(CALLS) % keys;
+            let time = |f: &mut dyn FnMut(u32)| {
+                let start = std::time::Instant::now();
+                (0..CALLS).for_each(|i| f((base + i) % keys));
+                start.elapsed().as_nanos() as f64 / f64::from(CALLS)
+            };
+            let bare_ns = time(&mut |i| drop(black_box(call(&mut bare_service, i))));
+            let ours_ns = time(&mut |i| drop(black_box(call(&mut ours, i))));
+            let theirs_ns = time(&mut |i| drop(black_box(call(&mut theirs, i))));
+            ours_added.push(ours_ns - bare_ns);
+            theirs_added.push(theirs_ns - bare_ns);
+        }
+        let (ours, theirs) = (median(&mut ours_added), median(&mut theirs_added));
+        eprintln!(
+            "paired: {keys} keys: added per request: rimguard {ours:.0} ns, tower_governor {theirs:.0} ns, ratio {:.2}",
+            ours / theirs
+        );
+    }
+}
+
+/// The benchmark name filter criterion was given, if any.
+fn filter() -> Option<String> {
+    let takes_value = [
+        "--warm-up-time",
+        "--measurement-time",
+        "--sample-size",
+        "--save-baseline",
+        "--baseline",
+    ];
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if takes_value.contains(&arg.as_str()) {
+            args.next();
+        } else if !arg.starts_with('-') {
+            return Some(arg);
+        }
+    }
+    None
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 fn report(name: &str, keys: u32, bytes: usize, live: u64) {
     eprintln!(
         "memory: {name} with {keys} keys: {live} live, {bytes} resident bytes, {:.1} bytes per live key",
@@ -248,5 +309,5 @@ fn redis(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, in_memory, redis);
+criterion_group!(benches, paired, in_memory, redis);
 criterion_main!(benches);

@@ -68,6 +68,7 @@ impl Decision {
 
 /// Decides a request of `cost` against `tats` at `now`, updating `tats`
 /// only when every policy allows it.
+#[inline]
 pub(crate) fn decide(policies: &[Gcra], tats: &mut [u64], now: u64, cost: u32) -> Decision {
     let mut decision = Decision::open();
     decision.has_state = true;
@@ -116,6 +117,7 @@ impl MemoryLimiter {
     /// Decides a request of `cost` for the key `hash`. The clock is read
     /// with the key's shard locked; allowed requests are counted there
     /// ([`allowed`](Self::allowed)).
+    #[inline]
     pub(crate) fn check(&self, hash: u64, cost: u32) -> Result<(Decision, Admission), Full> {
         let clock = &self.clock;
         self.table.with_state(

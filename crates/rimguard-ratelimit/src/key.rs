@@ -111,7 +111,8 @@ pub trait KeyExtractor: Send + Sync + 'static {
     ///
     /// [`MissingKey`] when the request has no key; the layer then does what
     /// its [`OnMissingKey`](crate::OnMissingKey) says.
-    fn extract(&self, request: &RequestView<'_>, key: &mut KeyWriter) -> Result<(), MissingKey>;
+    fn extract(&self, request: &RequestView<'_>, key: &mut KeyWriter<'_>)
+    -> Result<(), MissingKey>;
 
     /// A short name of the kind of key, for logs: `"client-ip"`, `"phone"`.
     fn kind(&self) -> &'static str;
@@ -123,28 +124,31 @@ pub trait KeyExtractor: Send + Sync + 'static {
 /// seed shared by every instance for Redis. An extractor writes the
 /// *identity* (what exemptions match) and may add a *scope* (the route of a
 /// route-and-key pair) that separates the buckets of one identity.
-pub struct KeyWriter {
+pub struct KeyWriter<'a> {
     identity: foldhash::quality::FoldHasher<'static>,
     scope: Option<u64>,
-    hashing: Hashing,
+    hashing: &'a Hashing,
 }
 
-impl KeyWriter {
-    pub(crate) fn new(hashing: &Hashing) -> Self {
+impl<'a> KeyWriter<'a> {
+    #[inline]
+    pub(crate) fn new(hashing: &'a Hashing) -> Self {
         Self {
             identity: hashing.state.build_hasher(),
             scope: None,
-            hashing: hashing.clone(),
+            hashing,
         }
     }
 
     /// Adds bytes to the key.
+    #[inline]
     pub fn write_bytes(&mut self, bytes: &[u8]) {
         self.identity.write(bytes);
         self.identity.write_u8(0xff);
     }
 
     /// Adds an address to the key.
+    #[inline]
     pub fn write_ip(&mut self, addr: IpAddr) {
         match addr {
             IpAddr::V4(v4) => self.identity.write_u32(u32::from(v4)),
@@ -162,6 +166,7 @@ impl KeyWriter {
     }
 
     /// The identity hash (what exemptions compare) and the bucket hash.
+    #[inline]
     pub(crate) fn finish(self) -> (u64, u64) {
         let identity = self.identity.finish();
         let bucket = match self.scope {
@@ -177,7 +182,7 @@ impl KeyWriter {
     }
 }
 
-impl fmt::Debug for KeyWriter {
+impl fmt::Debug for KeyWriter<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyWriter").finish_non_exhaustive()
     }
@@ -264,6 +269,7 @@ impl ClientIpKey {
     }
 
     /// The address with the host bits beyond the prefix cleared.
+    #[inline]
     pub fn group(&self, addr: IpAddr) -> IpAddr {
         match addr.to_canonical() {
             IpAddr::V4(v4) => {
@@ -289,7 +295,11 @@ impl Default for ClientIpKey {
 }
 
 impl KeyExtractor for ClientIpKey {
-    fn extract(&self, request: &RequestView<'_>, key: &mut KeyWriter) -> Result<(), MissingKey> {
+    fn extract(
+        &self,
+        request: &RequestView<'_>,
+        key: &mut KeyWriter<'_>,
+    ) -> Result<(), MissingKey> {
         let ip = request.extensions().get::<ClientIp>().ok_or(MissingKey)?;
         key.write_ip(self.group(ip.addr()));
         Ok(())
@@ -314,7 +324,11 @@ impl HeaderKey {
 }
 
 impl KeyExtractor for HeaderKey {
-    fn extract(&self, request: &RequestView<'_>, key: &mut KeyWriter) -> Result<(), MissingKey> {
+    fn extract(
+        &self,
+        request: &RequestView<'_>,
+        key: &mut KeyWriter<'_>,
+    ) -> Result<(), MissingKey> {
         let value = request.headers().get(&self.name).ok_or(MissingKey)?;
         key.write_bytes(value.as_bytes());
         Ok(())
@@ -330,7 +344,11 @@ impl KeyExtractor for HeaderKey {
 pub struct ApiKeyIdKey;
 
 impl KeyExtractor for ApiKeyIdKey {
-    fn extract(&self, request: &RequestView<'_>, key: &mut KeyWriter) -> Result<(), MissingKey> {
+    fn extract(
+        &self,
+        request: &RequestView<'_>,
+        key: &mut KeyWriter<'_>,
+    ) -> Result<(), MissingKey> {
         let id = request.extensions().get::<ApiKeyId>().ok_or(MissingKey)?;
         key.write_bytes(id.as_str().as_bytes());
         Ok(())
@@ -346,7 +364,11 @@ impl KeyExtractor for ApiKeyIdKey {
 pub struct PhoneKey;
 
 impl KeyExtractor for PhoneKey {
-    fn extract(&self, request: &RequestView<'_>, key: &mut KeyWriter) -> Result<(), MissingKey> {
+    fn extract(
+        &self,
+        request: &RequestView<'_>,
+        key: &mut KeyWriter<'_>,
+    ) -> Result<(), MissingKey> {
         let phone = request
             .extensions()
             .get::<CallerPhone>()
@@ -365,7 +387,7 @@ impl KeyExtractor for PhoneKey {
 pub struct GlobalKey;
 
 impl KeyExtractor for GlobalKey {
-    fn extract(&self, _: &RequestView<'_>, key: &mut KeyWriter) -> Result<(), MissingKey> {
+    fn extract(&self, _: &RequestView<'_>, key: &mut KeyWriter<'_>) -> Result<(), MissingKey> {
         key.write_bytes(b"");
         Ok(())
     }
@@ -383,7 +405,11 @@ impl KeyExtractor for GlobalKey {
 pub struct RouteAnd<K>(pub K);
 
 impl<K: KeyExtractor> KeyExtractor for RouteAnd<K> {
-    fn extract(&self, request: &RequestView<'_>, key: &mut KeyWriter) -> Result<(), MissingKey> {
+    fn extract(
+        &self,
+        request: &RequestView<'_>,
+        key: &mut KeyWriter<'_>,
+    ) -> Result<(), MissingKey> {
         self.0.extract(request, key)?;
         key.write_scope(request.route().as_bytes());
         Ok(())
@@ -421,7 +447,11 @@ where
     F: Fn(&RequestView<'_>) -> Option<K> + Send + Sync + 'static,
     K: AsRef<[u8]>,
 {
-    fn extract(&self, request: &RequestView<'_>, key: &mut KeyWriter) -> Result<(), MissingKey> {
+    fn extract(
+        &self,
+        request: &RequestView<'_>,
+        key: &mut KeyWriter<'_>,
+    ) -> Result<(), MissingKey> {
         let value = (self.0)(request).ok_or(MissingKey)?;
         key.write_bytes(value.as_ref());
         Ok(())

@@ -648,6 +648,7 @@ impl Shared {
         Verdict::Refuse(Box::new(response))
     }
 
+    #[inline]
     fn applies_to(&self, request: &RequestView<'_>) -> bool {
         if self.methods.is_none() && self.path_prefixes.is_empty() {
             return true;
@@ -665,6 +666,7 @@ impl Shared {
         method_ok && path_ok
     }
 
+    #[inline]
     fn network_is_exempt(&self, request: &RequestView<'_>) -> bool {
         if self.exempt_networks.is_empty() {
             return false;

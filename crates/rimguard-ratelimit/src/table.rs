@@ -142,6 +142,7 @@ impl Table {
 
     /// Runs `decide` on the TATs of `hash` with the time `now()` read while
     /// the key's shard is locked, and counts the outcome when `counts` says so.
+    #[inline]
     pub(crate) fn with_state<R>(
         &self,
         hash: u64,
@@ -196,6 +197,7 @@ impl Table {
         swept
     }
 
+    #[inline]
     fn locate(&self, hash: u64) -> (usize, usize, usize) {
         let shard = (hash as usize) & (self.shards.len() - 1);
         let first = fast_range((hash >> 32) as u32, self.buckets_per_shard);
@@ -214,24 +216,30 @@ impl Table {
         second: usize,
         now: u64,
     ) -> Result<(usize, Admission), Full> {
-        let slots = || (first * WAYS..(first + 1) * WAYS).chain(second * WAYS..(second + 1) * WAYS);
-        let hash_at = |slot: usize| words[slot * self.stride];
+        let stride = self.stride;
+        let bucket =
+            |b: usize| words[b * WAYS * stride..(b + 1) * WAYS * stride].chunks_exact(stride);
+        let find = |b: usize, wanted: u64| {
+            bucket(b)
+                .position(|slot| slot[0] == wanted)
+                .map(|i| b * WAYS + i)
+        };
 
-        if let Some(slot) = slots().find(|&slot| hash_at(slot) == hash) {
+        if let Some(slot) = find(first, hash).or_else(|| find(second, hash)) {
             return Ok((slot, Admission::Found));
         }
-        let empty_in =
-            |bucket: usize| (bucket * WAYS..(bucket + 1) * WAYS).filter(|&s| hash_at(s) == 0);
-        let emptier = if empty_in(second).count() > empty_in(first).count() {
+        let empties = |b: usize| bucket(b).filter(|slot| slot[0] == 0).count();
+        let emptier = if empties(second) > empties(first) {
             second
         } else {
             first
         };
-        if let Some(slot) = empty_in(emptier).next() {
+        if let Some(slot) = find(emptier, 0) {
             self.len.fetch_add(1, Ordering::Relaxed);
             return Ok((slot, Admission::Inserted));
         }
 
+        let slots = || (first * WAYS..(first + 1) * WAYS).chain(second * WAYS..(second + 1) * WAYS);
         let latest = |slot: usize| {
             let state = &words[slot * self.stride + 1..(slot + 1) * self.stride];
             state.iter().copied().max().unwrap_or(0)
