@@ -280,3 +280,63 @@ fn shutdown_writes_everything_still_queued() {
         "a record after shutdown is refused and counted"
     );
 }
+
+#[test]
+fn each_loss_is_reported_once_in_the_gap_markers() {
+    let (open_gate, gate) = mpsc::channel();
+    let failing = Arc::new(Mutex::new(false));
+    let log = Log::default();
+    let writer = TestWriter {
+        log: log.clone(),
+        gate: Some(gate),
+        failing: failing.clone(),
+        buffered: vec![],
+    };
+    let options = QueueOptions {
+        capacity: NonZeroUsize::new(2).unwrap(),
+        on_full: OnFull::DropAndCount,
+        flush: FlushPolicy::EveryRecord,
+    };
+    let (sink, guard) = QueuedSink::spawn("test", writer, options, None).unwrap();
+
+    // Drops while the writer is held at its gate.
+    sink.submit(record());
+    while sink.stats().accepted < 1 {
+        std::thread::yield_now();
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    for _ in 0..10 {
+        sink.submit(record());
+    }
+    let dropped = sink.stats().dropped;
+    open_gate.send(()).unwrap();
+    sink.flush().unwrap();
+
+    // Then a failure, then recovery.
+    sink.submit(record()); // carries the drop gap
+    sink.flush().unwrap();
+    *failing.lock().unwrap() = true;
+    sink.submit(record());
+    assert!(sink.flush().is_err());
+    *failing.lock().unwrap() = false;
+    sink.submit(record());
+    let stats = guard.shutdown().unwrap();
+
+    let gaps: Vec<String> = log
+        .written
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.starts_with("gap"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        gaps,
+        [
+            format!("gap dropped={dropped} failed=0"),
+            "gap dropped=0 failed=1".to_owned()
+        ]
+    );
+    assert_eq!(stats.dropped, dropped);
+    assert_eq!(stats.failed, 1);
+}
