@@ -106,7 +106,7 @@ mod validate;
 
 pub use error::ParseError;
 pub use mask::{KeyTooShort, Masked, Pseudonym, Pseudonymizer};
-pub use number::{E164, NumberType, PhoneNumber};
+pub use number::{Details, E164, NumberType, PhoneNumber};
 pub use region::{Region, UnknownRegion};
 pub use strict::{STRICT_MAX_LEN, Strictness};
 pub use whatsapp::{BusinessScopedId, WaSender, parse_wa_sender};

@@ -154,7 +154,7 @@ impl PhoneNumber {
         Self::parse(input, None)
     }
 
-    fn from_parsed(p: Parsed) -> Self {
+    pub(crate) fn from_parsed(p: Parsed) -> Self {
         Self {
             calling_code: p.calling_code,
             nsn: p.nsn,
@@ -200,8 +200,7 @@ impl PhoneNumber {
 
     /// Whether the numbering plan allows this number (libphonenumber `is_valid_number`).
     pub fn is_valid(&self) -> bool {
-        self.territory()
-            .is_some_and(|t| parse::kind_of(self.nsn.as_bytes(), t).is_some())
+        self.classify().1.is_some()
     }
 
     /// Whether its length fits the plan of its calling code (`is_possible_number`).
@@ -216,26 +215,36 @@ impl PhoneNumber {
 
     /// The number's type, [`NumberType::Unknown`] when it is not valid.
     pub fn number_type(&self) -> NumberType {
-        self.territory()
-            .and_then(|t| parse::kind_of(self.nsn.as_bytes(), t))
-            .unwrap_or(NumberType::Unknown)
+        self.classify().1.unwrap_or(NumberType::Unknown)
     }
 
     /// The region the number belongs to; `None` for non-geographic numbers
     /// and numbers no region of the calling code claims.
     pub fn region(&self) -> Option<Region> {
-        let t = self.territory()?;
+        let t = self.classify().0?;
         Region::from_index(metadata::territory_index(t.id)?)
     }
 
     /// libphonenumber's region code for the number: `"GB"`, `"001"` for
     /// non-geographic numbers, `None` when no region claims it.
     pub fn region_code(&self) -> Option<&'static str> {
-        self.territory().map(|t| t.id)
+        self.classify().0.map(|t| t.id)
     }
 
-    fn territory(&self) -> Option<&'static metadata::Territory> {
-        parse::territory_for_number(self.calling_code, self.nsn.as_bytes())
+    /// Validity, type and region at once, for callers that want all three
+    /// (each of the single questions costs about as much as this).
+    pub fn details(&self) -> Details {
+        let (territory, kind) = self.classify();
+        Details {
+            valid: kind.is_some(),
+            number_type: kind.unwrap_or(NumberType::Unknown),
+            region: territory.and_then(|t| Region::from_index(metadata::territory_index(t.id)?)),
+            region_code: territory.map(|t| t.id),
+        }
+    }
+
+    fn classify(&self) -> (Option<&'static metadata::Territory>, Option<NumberType>) {
+        parse::classify(self.calling_code, self.nsn.as_bytes())
     }
 
     /// The E.164 form, such as `+442079460958`, on the stack.
@@ -320,6 +329,19 @@ impl std::str::FromStr for PhoneNumber {
 
 fn digits_str(d: &[u8]) -> &str {
     std::str::from_utf8(d).expect("the buffers hold ASCII digits only")
+}
+
+/// What [`PhoneNumber::details`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Details {
+    /// The plan allows the number.
+    pub valid: bool,
+    /// Its type ([`NumberType::Unknown`] when not valid).
+    pub number_type: NumberType,
+    /// Its region, `None` for non-geographic numbers or when none claims it.
+    pub region: Option<Region>,
+    /// libphonenumber's region code (`"001"` for non-geographic numbers).
+    pub region_code: Option<&'static str>,
 }
 
 /// An E.164 string on the stack (at most 21 bytes).

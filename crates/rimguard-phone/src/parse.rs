@@ -36,6 +36,35 @@ type Work = Digits<256>;
 /// (which, like libphonenumber's, is honoured only when it is a supported
 /// upper-case code, yet looked up upper-cased for its metadata).
 pub(crate) fn parse(input: &str, region: Option<&str>) -> Result<Parsed, ParseError> {
+    if let Some(parsed) = input
+        .strip_prefix('+')
+        .and_then(|d| parse_plus_digits(d.as_bytes()))
+    {
+        return parsed;
+    }
+    parse_general(input, region)
+}
+
+/// The fast path for `+` and ASCII digits (E.164, or a WhatsApp id after
+/// its implied `+`): the general algorithm's steps for that shape, without
+/// the text handling. `None` sends the input down the general path (which
+/// is also where a calling code that is not assigned is handled).
+pub(crate) fn parse_plus_digits(digits: &[u8]) -> Option<Result<Parsed, ParseError>> {
+    if digits.len() < 3 || digits.len() >= MAX_INPUT_CHARS || !digits.iter().all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let (code, rest) = split_calling_code(digits)?;
+    let territory = metadata::main_territory(code);
+    Some(finish(
+        code,
+        territory,
+        Work::from_slice(rest),
+        Digits::new(),
+    ))
+}
+
+fn parse_general(input: &str, region: Option<&str>) -> Result<Parsed, ParseError> {
     if input.len() > MAX_INPUT_CHARS && input.chars().count() > MAX_INPUT_CHARS {
         return Err(ParseError::TooLong);
     }
@@ -58,10 +87,9 @@ pub(crate) fn parse(input: &str, region: Option<&str>) -> Result<Parsed, ParseEr
         number = &number[..start];
     }
 
-    let default = region.and_then(|r| {
-        let upper = r.to_ascii_uppercase();
-        metadata::territory_index(&upper).map(|i| &metadata::TERRITORIES[i])
-    });
+    let default = region
+        .and_then(metadata::territory_index_ignore_case)
+        .map(|i| &metadata::TERRITORIES[i]);
     let mut nsn = Work::new();
     let calling_code = match extract_calling_code(number, default, &mut nsn) {
         Err(ParseError::InvalidCountryCode) if plus > 0 => {
@@ -83,6 +111,16 @@ pub(crate) fn parse(input: &str, region: Option<&str>) -> Result<Parsed, ParseEr
         (0, Some(t)) => t.calling_code,
         (code, _) => code,
     };
+    finish(calling_code, territory, nsn, extension)
+}
+
+/// The common end: national prefix, then the national number's bounds.
+fn finish(
+    calling_code: u16,
+    territory: Option<&Territory>,
+    mut nsn: Work,
+    extension: Digits<20>,
+) -> Result<Parsed, ParseError> {
     if nsn.as_bytes().len() < MIN_NSN {
         return Err(ParseError::TooShortNsn);
     }
@@ -112,7 +150,13 @@ pub(crate) fn parse(input: &str, region: Option<&str>) -> Result<Parsed, ParseEr
 /// `_build_national_number_for_parsing`.
 fn national_number_for_parsing(input: &str) -> Result<Cow<'_, str>, ParseError> {
     const CONTEXT: &str = ";phone-context=";
-    let number = match input.find(CONTEXT) {
+    let has_parameters = input.as_bytes().contains(&b';');
+    let context_at = if has_parameters {
+        input.find(CONTEXT)
+    } else {
+        None
+    };
+    let number = match context_at {
         None => Cow::Borrowed(text::extract_possible_number(input)),
         Some(at) => {
             let start = at + CONTEXT.len();
@@ -132,7 +176,12 @@ fn national_number_for_parsing(input: &str) -> Result<Cow<'_, str>, ParseError> 
             Cow::Owned(number)
         }
     };
-    match number.find(";isub=") {
+    let isub_at = if has_parameters {
+        number.find(";isub=")
+    } else {
+        None
+    };
+    match isub_at {
         Some(at) if at > 0 => Ok(Cow::Owned(number[..at].to_owned())),
         _ => Ok(number),
     }
@@ -321,6 +370,12 @@ pub(crate) fn matches_desc(nsn: &[u8], desc: &metadata::Desc) -> bool {
     if desc.lengths != 0 && (n >= 32 || desc.lengths & (1 << n) == 0) {
         return false;
     }
+    if let [a, b, ..] = *nsn {
+        let bit = u32::from(a - b'0') * 10 + u32::from(b - b'0');
+        if desc.prefixes >> bit & 1 == 0 {
+            return false;
+        }
+    }
     desc.pattern().is_some_and(|p| p.matches(nsn))
 }
 
@@ -357,18 +412,29 @@ pub(crate) fn kind_of(nsn: &[u8], t: &Territory) -> Option<crate::NumberType> {
     None
 }
 
-/// `_region_code_for_number_from_list` (or the only territory of the code).
-pub(crate) fn territory_for_number(calling_code: u16, nsn: &[u8]) -> Option<&'static Territory> {
+/// `_region_code_for_number_from_list` (or the only territory of the code),
+/// with the number's type in that territory, both found in one pass.
+pub(crate) fn classify(
+    calling_code: u16,
+    nsn: &[u8],
+) -> (Option<&'static Territory>, Option<crate::NumberType>) {
     let list = metadata::territories_for_code(calling_code);
     if let [only] = list {
-        return Some(&metadata::TERRITORIES[usize::from(*only)]);
+        let t = &metadata::TERRITORIES[usize::from(*only)];
+        return (Some(t), kind_of(nsn, t));
     }
-    list.iter()
-        .map(|&i| &metadata::TERRITORIES[usize::from(i)])
-        .find(|t| match crate::matcher::Program::at(t.leading_digits) {
-            Some(leading) => leading.prefix(nsn).is_some(),
-            None => kind_of(nsn, t).is_some(),
-        })
+    for t in list.iter().map(|&i| &metadata::TERRITORIES[usize::from(i)]) {
+        match crate::matcher::Program::at(t.leading_digits) {
+            Some(leading) if leading.prefix(nsn).is_some() => return (Some(t), kind_of(nsn, t)),
+            Some(_) => {}
+            None => {
+                if let Some(kind) = kind_of(nsn, t) {
+                    return (Some(t), Some(kind));
+                }
+            }
+        }
+    }
+    (None, None)
 }
 
 /// Decimal digits of `n` into `buf`.

@@ -60,6 +60,9 @@ impl PhoneNumber {
     ///
     /// One of libphonenumber's parse errors.
     pub fn parse_wa_id(id: &str) -> Result<Self, ParseError> {
+        if let Some(parsed) = crate::parse::parse_plus_digits(id.as_bytes()) {
+            return parsed.map(Self::from_parsed);
+        }
         let mut buf = [0u8; crate::parse::MAX_INPUT_CHARS + 1];
         if id.len() >= buf.len() {
             let owned = format!("+{id}");

@@ -366,12 +366,75 @@ def hexnum(v):
     return "NONE" if v == NONE else str(v)
 
 
+def closure(code, threads):
+    """Threads (pc, repeat count) that are about to consume a digit."""
+    out, stack, seen = set(), list(threads), set()
+    while stack:
+        pc, n = stack.pop()
+        if (pc, n) in seen:
+            continue
+        seen.add((pc, n))
+        op = code[pc]
+        if op == OP_CLASS:
+            out.add((pc, 0))
+        elif op == OP_SPLIT:
+            stack.append((code[pc + 1] | code[pc + 2] << 8, 0))
+            stack.append((code[pc + 3] | code[pc + 4] << 8, 0))
+        elif op == OP_JMP:
+            stack.append((code[pc + 1] | code[pc + 2] << 8, 0))
+        elif op == OP_SAVE:
+            stack.append((pc + 2, 0))
+        elif op == OP_END:
+            stack.append((pc + 1, 0))
+        elif op == OP_REP:
+            lo, hi = code[pc + 3], code[pc + 4]
+            if n >= lo:
+                stack.append((pc + 5, 0))
+            if hi == INFINITE or n < hi:
+                out.add((pc, n))
+        elif op in (OP_SWITCH, OP_MATCH):
+            out.add((pc, 0))
+    return out
+
+
+def step(code, threads, d):
+    nxt = set()
+    for pc, n in threads:
+        op = code[pc]
+        if op == OP_CLASS:
+            if (code[pc + 1] | code[pc + 2] << 8) >> d & 1:
+                nxt.add((pc + 3, 0))
+        elif op == OP_REP:
+            if (code[pc + 1] | code[pc + 2] << 8) >> d & 1:
+                nxt.add((pc, n + 1))
+        elif op == OP_SWITCH:
+            # A switch reads the digit without consuming it: step its target.
+            t = code[pc + 1 + 2 * d] | code[pc + 2 + 2 * d] << 8
+            if t != 0xFFFF:
+                nxt |= step(code, closure(code, [(t, 0)]), d)
+                continue
+    return closure(code, nxt)
+
+
+def two_digit_prefixes(code):
+    """Bit 10*a+b set when a match of two digits or more can start with digits a, b."""
+    start = closure(code, [(0, 0)])
+    mask = 0
+    for a in range(10):
+        after_a = step(code, start, a)
+        for b in range(10):
+            if step(code, after_a, b):
+                mask |= 1 << (10 * a + b)
+    return mask
+
+
 def desc_expr(progs, desc):
     if desc is None:
         return "Desc::NONE"
     pat = progs.add(desc.national_number_pattern)
+    prefixes = two_digit_prefixes(progs.blob[pat:]) if pat != NONE else 0
     return (f"Desc {{ pattern: {hexnum(pat)}, lengths: {lengths_mask(desc.possible_length):#x}, "
-            f"local: {lengths_mask(desc.possible_length_local_only):#x} }}")
+            f"local: {lengths_mask(desc.possible_length_local_only):#x}, prefixes: {prefixes:#x} }}")
 
 
 def format_expr(progs, fmt):

@@ -2,7 +2,7 @@
 
 use http::HeaderName;
 
-use crate::{BusinessScopedId, NumberType, PhoneNumber, Region};
+use crate::{BusinessScopedId, Details, NumberType, PhoneNumber, Region};
 
 /// Where the layer finds the number in a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,9 +80,9 @@ impl PhonePolicy {
     }
 
     /// The reason code when `number` is refused, `None` when it passes.
-    pub(crate) fn refusal(&self, number: &PhoneNumber) -> Option<&'static str> {
+    pub(crate) fn refusal(&self, number: &PhoneNumber, details: &Details) -> Option<&'static str> {
         let ok = match self.validity {
-            Validity::Valid => number.is_valid(),
+            Validity::Valid => details.valid,
             Validity::Possible => number.is_possible(),
         };
         if !ok {
@@ -91,10 +91,10 @@ impl PhonePolicy {
                 Validity::Possible => "phone-not-possible",
             });
         }
-        if !self.regions.is_empty() && !number.region().is_some_and(|r| self.regions.contains(&r)) {
+        if !self.regions.is_empty() && !details.region.is_some_and(|r| self.regions.contains(&r)) {
             return Some("phone-region-not-allowed");
         }
-        if !self.types.is_empty() && !self.types.contains(&number.number_type()) {
+        if !self.types.is_empty() && !self.types.contains(&details.number_type) {
             return Some("phone-type-not-allowed");
         }
         None
@@ -113,10 +113,10 @@ pub struct ValidatedPhone {
 }
 
 impl ValidatedPhone {
-    pub(crate) fn new(number: PhoneNumber) -> Self {
+    pub(crate) fn new(number: PhoneNumber, details: &Details) -> Self {
         Self {
-            number_type: number.number_type(),
-            region: number.region(),
+            number_type: details.number_type,
+            region: details.region,
             number,
         }
     }

@@ -16,7 +16,7 @@ use tower_service::Service;
 
 use super::builder::Settings;
 use super::policy::{PhoneSource, ScopedSender, ValidatedPhone};
-use crate::{ParseError, PhoneNumber, WaSender, parse_wa_sender};
+use crate::{Details, ParseError, PhoneNumber, WaSender, parse_wa_sender};
 
 const TARGET: &str = "rimguard::phone";
 
@@ -85,7 +85,7 @@ enum Decision {
 }
 
 enum Found {
-    Phone(PhoneNumber),
+    Phone(PhoneNumber, Details),
     Scoped(ScopedSender),
 }
 
@@ -157,11 +157,13 @@ where
         Decision::Refuse(rejection) => Ok(rejection.into_response()),
         Decision::Pass(found) => {
             match found {
-                Some(Found::Phone(number)) => {
+                Some(Found::Phone(number, details)) => {
                     if let Some(caller) = number.to_caller_phone() {
                         request.extensions_mut().insert(caller);
                     }
-                    request.extensions_mut().insert(ValidatedPhone::new(number));
+                    request
+                        .extensions_mut()
+                        .insert(ValidatedPhone::new(number, &details));
                 }
                 Some(Found::Scoped(sender)) => {
                     request.extensions_mut().insert(sender);
@@ -210,11 +212,12 @@ fn decide(settings: &Settings, value: Option<&str>) -> Decision {
             ));
         }
     };
-    if let Some(code) = settings.policy.refusal(&number) {
+    let details = number.details();
+    if let Some(code) = settings.policy.refusal(&number, &details) {
         tracing::debug!(target: TARGET, code, phone = %number.masked(), "refused");
         return Decision::Refuse(rejection(code, "The phone number is not accepted here."));
     }
-    Decision::Pass(Some(Found::Phone(number)))
+    Decision::Pass(Some(Found::Phone(number, details)))
 }
 
 fn rejection(code: &'static str, detail: &'static str) -> Rejection {

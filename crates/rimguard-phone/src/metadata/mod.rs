@@ -26,6 +26,9 @@ pub(crate) struct Desc {
     pub(crate) lengths: u32,
     /// Bit `n` set when `n` digits is possible for local dialling only.
     pub(crate) local: u32,
+    /// Bit `10 * a + b` set when a match (of two digits or more) can start
+    /// with the digits `a`, `b`: a quick filter before the pattern runs.
+    pub(crate) prefixes: u128,
 }
 
 impl Desc {
@@ -34,6 +37,7 @@ impl Desc {
         pattern: NONE,
         lengths: 0,
         local: 0,
+        prefixes: 0,
     };
 
     pub(crate) fn pattern(&self) -> Option<Program> {
@@ -99,17 +103,55 @@ impl Territory {
     }
 }
 
+/// `CALLING_CODES` index of each code below 1000, `u8::MAX` when unassigned.
+static CODE_INDEX: [u8; 1000] = {
+    let mut table = [u8::MAX; 1000];
+    let mut i = 0;
+    while i < CALLING_CODES.len() {
+        table[CALLING_CODES[i].0 as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// `TERRITORIES` index of each two-letter region, `u8::MAX` when unsupported.
+static REGION_INDEX: [u8; 26 * 26] = {
+    let mut table = [u8::MAX; 26 * 26];
+    let mut i = 0;
+    while i < GEOGRAPHIC {
+        let id = TERRITORIES[i].id.as_bytes();
+        table[(id[0] - b'A') as usize * 26 + (id[1] - b'A') as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// The territory of a supported region code, upper-case as libphonenumber spells it.
 pub(crate) fn territory_index(region: &str) -> Option<usize> {
-    let found = TERRITORIES[..GEOGRAPHIC].binary_search_by(|t| t.id.cmp(region));
-    found.ok()
+    match region.as_bytes() {
+        &[a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => {
+            let i = REGION_INDEX[usize::from(a - b'A') * 26 + usize::from(b - b'A')];
+            (i != u8::MAX).then_some(usize::from(i))
+        }
+        _ => None,
+    }
+}
+
+/// Like [`territory_index`] after upper-casing ASCII letters.
+pub(crate) fn territory_index_ignore_case(region: &str) -> Option<usize> {
+    match region.as_bytes() {
+        &[a, b] => territory_index(
+            std::str::from_utf8(&[a.to_ascii_uppercase(), b.to_ascii_uppercase()]).ok()?,
+        ),
+        _ => None,
+    }
 }
 
 /// The territories sharing a calling code, main territory first.
 pub(crate) fn territories_for_code(calling_code: u16) -> &'static [u16] {
-    match CALLING_CODES.binary_search_by_key(&calling_code, |(code, _)| *code) {
-        Ok(i) => CALLING_CODES[i].1,
-        Err(_) => &[],
+    match CODE_INDEX.get(usize::from(calling_code)) {
+        Some(&i) if i != u8::MAX => CALLING_CODES[usize::from(i)].1,
+        _ => &[],
     }
 }
 
