@@ -15,13 +15,21 @@ use super::{FnvMap, Span};
 pub(crate) struct NameIndex {
     names: FnvMap<Box<[u8]>, KeyRule>,
     max_len: usize,
-    /// One bit per (lower-case) pair of last two bytes a name can end with:
-    /// most words before a separator are turned away by it alone.
-    endings: Box<[u64]>,
+    /// One bit per (lower-case) last three bytes a name can end with,
+    /// hashed: most words before a separator are turned away by it alone.
+    /// With a name shorter than three bytes, the last two bytes, unhashed.
+    endings: Box<[u64; 1024]>,
+    short_names: bool,
 }
 
-fn ending(a: u8, b: u8) -> usize {
-    usize::from(a.to_ascii_lowercase()) << 8 | usize::from(b.to_ascii_lowercase())
+fn ending(bytes: &[u8], short_names: bool) -> usize {
+    let lower = |i: usize| u32::from(bytes[bytes.len() - i].to_ascii_lowercase());
+    if short_names || bytes.len() < 3 {
+        let first = if bytes.len() >= 2 { lower(2) } else { 0 };
+        return (first << 8 | lower(1)) as usize;
+    }
+    let key = lower(3) << 16 | lower(2) << 8 | lower(1);
+    (key.wrapping_mul(0x9e37_79b1) >> 16) as usize
 }
 
 impl std::fmt::Debug for NameIndex {
@@ -43,19 +51,17 @@ impl NameIndex {
             .map(|(name, rule)| (name.to_ascii_lowercase().into_bytes().into(), *rule))
             .collect();
         let max_len = names.keys().map(|k| k.len()).max().unwrap_or(0);
-        let mut endings = vec![0u64; 1024].into_boxed_slice();
-        for name in names.keys() {
-            let e = match **name {
-                [.., a, b] => ending(a, b),
-                [b] => ending(0, b),
-                [] => continue,
-            };
-            endings[e / 64] |= 1 << (e % 64);
+        let short_names = names.keys().any(|k| k.len() < 3);
+        let mut endings = Box::new([0u64; 1024]);
+        for name in names.keys().filter(|k| !k.is_empty()) {
+            let e = ending(name, short_names);
+            endings[e >> 6] |= 1 << (e & 63);
         }
         Self {
             names,
             max_len,
             endings,
+            short_names,
         }
     }
 
@@ -77,12 +83,13 @@ impl NameIndex {
     /// at `sep`, if that word is one.
     fn value_before(&self, hay: &[u8], sep: usize) -> Option<Span> {
         let end = name_end(hay, sep);
-        let e = match hay[..end] {
-            [.., a, b] if is_name_byte(a) => ending(a, b),
-            [.., b] => ending(0, b),
-            [] => return None,
-        };
-        if self.endings[e / 64] & (1 << (e % 64)) == 0 {
+        let tail = &hay[end.saturating_sub(3)..end];
+        let inside = tail.iter().rev().take_while(|b| is_name_byte(**b)).count();
+        if inside == 0 {
+            return None;
+        }
+        let e = ending(&tail[tail.len() - inside..], self.short_names);
+        if self.endings[e >> 6] & (1 << (e & 63)) == 0 {
             return None;
         }
         let floor = end.saturating_sub(self.max_len + 64);
@@ -209,6 +216,20 @@ mod tests {
             ["pw"]
         );
         assert_eq!(values(r#"body="{\"password\":\"p2\"}""#), ["p2"]);
+    }
+
+    #[test]
+    fn short_names_are_found_too() {
+        let rule = KeyRule {
+            field: true,
+            query: true,
+            extent: Extent::Token,
+        };
+        let names = [("pw".to_owned(), rule), ("password".to_owned(), rule)];
+        let index = NameIndex::new(names.iter().map(|(n, r)| (n, r)));
+        let mut out = Vec::new();
+        index.scan(b"pw=a x_pw=b password=c", &mut out);
+        assert_eq!(out.len(), 3);
     }
 
     #[test]
