@@ -8,6 +8,7 @@
 //! on_full = "block"                 # or "drop-and-count"
 //! capacity = 8192
 //! fsync = false
+//! verify_on_open = true             # check the existing chain at start-up, alert if broken
 //! tracing = false                   # also emit each record on `rimguard::audit`
 //! mask_query = ["token", "phone"]   # default: DEFAULT_MASKED_PARAMS
 //! user_agent_max = 256
@@ -105,6 +106,9 @@ pub struct AuditConfig {
     /// `fdatasync` at each flush.
     #[serde(default)]
     pub fsync: bool,
+    /// Verify the existing chain at start-up and alert if it is broken.
+    #[serde(default)]
+    pub verify_on_open: bool,
     /// Also emit each record as a `tracing` event.
     #[serde(default)]
     pub tracing: bool,
@@ -139,6 +143,7 @@ impl Default for AuditConfig {
             on_full: OnFullConfig::default(),
             capacity: default_capacity(),
             fsync: false,
+            verify_on_open: false,
             tracing: false,
             mask_query: None,
             user_agent_max: default_user_agent_max(),
@@ -610,6 +615,7 @@ impl AuditConfig {
                 .capacity(capacity)
                 .on_full(on_full)
                 .fsync(self.fsync)
+                .verify_on_open(self.verify_on_open)
                 .alerts(alert_sender.clone())
                 .build()
                 .map_err(|e| {

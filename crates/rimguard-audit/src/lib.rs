@@ -17,7 +17,8 @@
 //!   SHA-256 of the one before, written by its own thread behind a bounded
 //!   queue, rotated by size or day without breaking the chain.
 //! - [`verify()`] reports the first record that was changed, removed or
-//!   reordered, across rotated files.
+//!   reordered, across rotated files; [`verify_and_alert`] (and
+//!   [`FileSinkBuilder::verify_on_open`]) raise an alert when it is broken.
 //! - No silent loss: a full queue blocks ([`OnFull::Block`]) or drops and
 //!   counts ([`OnFull::DropAndCount`]: counted in [`SinkStats`], written
 //!   into the file as a `gap` record, and alerted); a write failure raises
@@ -158,4 +159,4 @@ pub use sink::{
     AuditSink, Fanout, FileSink, FileSinkBuilder, FlushPolicy, MemorySink, OnFull, QueueOptions,
     QueuedSink, RecordWriter, Rotation, SinkGuard, SinkStats, TARGET, TracingSink,
 };
-pub use verify::{Problem, ProblemKind, VerifyReport, verify, verify_files};
+pub use verify::{Problem, ProblemKind, VerifyReport, verify, verify_and_alert, verify_files};

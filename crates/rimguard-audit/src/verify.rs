@@ -206,6 +206,32 @@ pub fn verify(path: impl AsRef<Path>) -> io::Result<VerifyReport> {
     verify_files(&files)
 }
 
+/// Verifies the audit file at `path` like [`verify`], and raises an
+/// [`AuditChainBroken`](crate::AlertKind::AuditChainBroken) alert when the
+/// chain is broken, so that a scheduled check (or a start-up check, see
+/// [`FileSinkBuilder::verify_on_open`](crate::FileSinkBuilder::verify_on_open))
+/// tells someone.
+///
+/// # Errors
+///
+/// As [`verify`].
+pub fn verify_and_alert(
+    path: impl AsRef<Path>,
+    alerts: &crate::AlertSender,
+) -> io::Result<VerifyReport> {
+    let report = verify(path)?;
+    if let Some(problem) = &report.problem {
+        let alert = crate::Alert::new(
+            crate::AlertKind::AuditChainBroken,
+            "audit-verify",
+            "audit file",
+            problem.to_string(),
+        );
+        alerts.send(alert);
+    }
+    Ok(report)
+}
+
 /// Verifies `files` as one chain, in the order given.
 ///
 /// # Errors

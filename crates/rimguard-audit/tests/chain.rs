@@ -319,3 +319,37 @@ mod any_edit {
         }
     }
 }
+
+#[test]
+fn a_broken_chain_found_at_start_up_raises_an_alert_and_recording_goes_on() {
+    let (_dir, path) = five_records();
+    edit_lines(&path, |lines| {
+        lines[3] = lines[3].replace("\"status\":200", "\"status\":500")
+    });
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let collect = rimguard_audit::FnAlerts::new(move |alert: &rimguard_audit::Alert| {
+        let _ = tx.lock().unwrap().send(alert.clone());
+    });
+    let (alerts, alert_guard) = rimguard_audit::Alerts::builder()
+        .sink(collect)
+        .spawn()
+        .unwrap();
+    let (sink, guard) = FileSink::builder(&path)
+        .verify_on_open(true)
+        .alerts(alerts)
+        .build()
+        .unwrap();
+    sink.submit(record_at(SystemTime::now(), 9));
+    assert_eq!(guard.shutdown().unwrap().written, 1);
+    alert_guard.shutdown();
+
+    let alert = rx.try_recv().expect("the broken chain raised an alert");
+    assert_eq!(alert.kind(), rimguard_audit::AlertKind::AuditChainBroken);
+    assert!(
+        alert.message().contains(":4: record changed"),
+        "{}",
+        alert.message()
+    );
+}

@@ -14,6 +14,7 @@ rotate = { max_bytes = 104857600, daily = true }
 on_full = "drop-and-count"
 capacity = 4096
 fsync = false
+verify_on_open = true
 tracing = true
 mask_query = ["token", "phone"]
 user_agent_max = 128

@@ -66,6 +66,8 @@ pub enum AlertKind {
     AuditWriteFailed,
     /// The audit sink's queue was full and records were dropped.
     AuditRecordsDropped,
+    /// Verifying the audit file found a changed, removed or reordered record.
+    AuditChainBroken,
     /// Raised by user code.
     Custom,
 }
@@ -81,6 +83,7 @@ impl AlertKind {
             Self::NewNetwork => "new-network",
             Self::AuditWriteFailed => "audit-write-failed",
             Self::AuditRecordsDropped => "audit-records-dropped",
+            Self::AuditChainBroken => "audit-chain-broken",
             Self::Custom => "custom",
         }
     }

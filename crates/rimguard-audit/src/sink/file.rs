@@ -12,6 +12,7 @@ use super::queue::{FlushPolicy, OnFull, QueueOptions, QueuedSink, RecordWriter, 
 use crate::alert::AlertSender;
 use crate::chain::{self, GENESIS};
 use crate::record::AuditRecord;
+use crate::verify::VerifyReport;
 use crate::{json, time};
 
 /// How far back from a file's end to look for its last record.
@@ -104,6 +105,7 @@ impl FileSink {
             path: path.into(),
             rotation: Rotation::never(),
             fsync: false,
+            verify_on_open: false,
             options: QueueOptions::default(),
             alerts: None,
         }
@@ -116,11 +118,22 @@ pub struct FileSinkBuilder {
     path: PathBuf,
     rotation: Rotation,
     fsync: bool,
+    verify_on_open: bool,
     options: QueueOptions,
     alerts: Option<AlertSender>,
 }
 
 impl FileSinkBuilder {
+    /// Verifies the existing chain before continuing it (default off: it
+    /// reads every file). A broken chain raises an
+    /// [`AuditChainBroken`](crate::AlertKind::AuditChainBroken) alert to
+    /// [`alerts`](Self::alerts) and is logged at ERROR; the sink still
+    /// starts, so that recording goes on.
+    pub fn verify_on_open(mut self, verify: bool) -> Self {
+        self.verify_on_open = verify;
+        self
+    }
+
     /// When to rotate (default: never).
     pub fn rotate(mut self, rotation: Rotation) -> Self {
         self.rotation = rotation;
@@ -172,8 +185,28 @@ impl FileSinkBuilder {
     /// from it: check the file with `verify`), or when the thread cannot
     /// start.
     pub fn build(self) -> io::Result<(QueuedSink, SinkGuard)> {
+        if self.verify_on_open {
+            self.check_existing_chain();
+        }
         let writer = ChainedFile::open(&self.path, self.rotation, self.fsync)?;
         QueuedSink::spawn("file", writer, self.options, self.alerts)
+    }
+}
+
+impl FileSinkBuilder {
+    fn check_existing_chain(&self) {
+        let report = match &self.alerts {
+            Some(alerts) => crate::verify::verify_and_alert(&self.path, alerts),
+            None => crate::verify(&self.path),
+        };
+        // No file yet (NotFound) is a fresh start, not a problem.
+        if let Ok(VerifyReport {
+            problem: Some(problem),
+            ..
+        }) = report
+        {
+            tracing::error!(target: crate::TARGET, %problem, "the existing audit chain is broken");
+        }
     }
 }
 
