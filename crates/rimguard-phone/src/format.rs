@@ -1,5 +1,6 @@
 //! International, national and RFC 3966 formatting by the plan's rules.
 
+use crate::automaton::Automaton;
 use crate::matcher::Program;
 use crate::metadata::Format;
 use crate::number::{PhoneNumber, formatting_territory};
@@ -86,9 +87,9 @@ fn render(n: &PhoneNumber, style: Style) -> String {
 /// `_choose_formatting_pattern_for_number`.
 fn choose(formats: &'static [Format], nsn: &[u8]) -> Option<(&'static Format, Program)> {
     formats.iter().find_map(|f| {
-        let leading_ok = Program::at(f.leading).is_none_or(|p| p.prefix(nsn).is_some());
-        let program = Program::at(f.pattern)?;
-        (leading_ok && program.matches(nsn)).then_some((f, program))
+        let leading_ok = Automaton::at(f.leading).is_none_or(|a| a.matches_prefix(nsn));
+        let whole = Automaton::at(f.whole).is_some_and(|a| a.matches(nsn));
+        (leading_ok && whole).then_some((f, Program::at(f.pattern)?))
     })
 }
 

@@ -83,6 +83,7 @@
 //! - The WhatsApp spelling rules cover the three known cases; an id of
 //!   another country is its own only candidate.
 
+mod automaton;
 mod error;
 mod format;
 mod mask;

@@ -57,6 +57,7 @@ impl Program {
     }
 
     /// Whether the pattern matches all of `digits`.
+    #[cfg(test)]
     pub(crate) fn matches(self, digits: &[u8]) -> bool {
         let mut slots = [UNSET; 2 * (MAX_GROUPS + 1)];
         self.run::<true, false>(0, 0, digits, &mut slots).is_some()

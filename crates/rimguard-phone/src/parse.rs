@@ -424,8 +424,8 @@ pub(crate) fn classify(
         return (Some(t), kind_of(nsn, t));
     }
     for t in list.iter().map(|&i| &metadata::TERRITORIES[usize::from(i)]) {
-        match crate::matcher::Program::at(t.leading_digits) {
-            Some(leading) if leading.prefix(nsn).is_some() => return (Some(t), kind_of(nsn, t)),
+        match crate::automaton::Automaton::at(t.leading_digits) {
+            Some(leading) if leading.matches_prefix(nsn) => return (Some(t), kind_of(nsn, t)),
             Some(_) => {}
             None => {
                 if let Some(kind) = kind_of(nsn, t) {

@@ -9,10 +9,10 @@
 mod generated;
 
 pub(crate) use generated::{
-    CALLING_CODES, DIGIT_RUNS, GEOGRAPHIC, MAX_GROUPS, PROGRAMS, TERRITORIES, VERSION,
+    AUTOMATA, CALLING_CODES, DIGIT_RUNS, GEOGRAPHIC, MAX_GROUPS, PROGRAMS, TERRITORIES, VERSION,
 };
 
-use crate::matcher::Program;
+use crate::automaton::Automaton;
 
 /// No pattern, in an offset field.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -20,7 +20,7 @@ pub(crate) const NONE: u32 = u32::MAX;
 /// The description of one kind of number in one territory.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Desc {
-    /// Offset of the national number pattern, or [`NONE`].
+    /// Offset of the national number pattern's automaton, or [`NONE`].
     pub(crate) pattern: u32,
     /// Bit `n` set when `n` digits is a possible length; 0 when unknown.
     pub(crate) lengths: u32,
@@ -40,17 +40,19 @@ impl Desc {
         prefixes: 0,
     };
 
-    pub(crate) fn pattern(&self) -> Option<Program> {
-        Program::at(self.pattern)
+    pub(crate) fn pattern(&self) -> Option<Automaton> {
+        Automaton::at(self.pattern)
     }
 }
 
 /// One formatting rule.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Format {
-    /// The pattern the whole national number must match (with groups).
+    /// The pattern the whole national number must match (bytecode, with groups).
     pub(crate) pattern: u32,
-    /// The last (most precise) leading-digits pattern, or [`NONE`].
+    /// The same pattern as an automaton, to choose the format.
+    pub(crate) whole: u32,
+    /// The last (most precise) leading-digits pattern's automaton, or [`NONE`].
     pub(crate) leading: u32,
     /// Template for international formatting; U+0001..U+0009 are group references.
     pub(crate) international: &'static str,
