@@ -56,6 +56,7 @@ fn parse(text: &str) -> Result<AuditConfig, toml::de::Error> {
     toml::from_str(text)
 }
 
+#[cfg(feature = "webhook")]
 #[test]
 fn the_full_sketch_parses_and_validates() {
     let config = parse(FULL).unwrap();
@@ -67,6 +68,7 @@ fn the_full_sketch_parses_and_validates() {
     );
 }
 
+#[cfg(feature = "webhook")]
 #[test]
 fn the_architecture_sketch_parses() {
     let config = parse(
@@ -202,4 +204,13 @@ fn the_config_round_trips_through_serde() {
     let config = parse(FULL).unwrap();
     let text = toml::to_string(&config).unwrap();
     assert_eq!(parse(&text).unwrap(), config);
+}
+
+#[cfg(not(feature = "webhook"))]
+#[test]
+fn without_the_webhook_feature_a_webhook_is_refused_by_name() {
+    let config = parse("alerts = [{ webhook = \"http://127.0.0.1:9000/alerts\" }]").unwrap();
+    let error = config.validate().unwrap_err();
+    assert_eq!(error.field(), "alerts[0].webhook");
+    assert!(error.message().contains("webhook"));
 }
