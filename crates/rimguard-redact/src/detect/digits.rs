@@ -92,11 +92,6 @@ fn is_word(b: u8) -> bool {
 /// (see [`is_word`]): where a number may start. Eight bytes at a time.
 fn next_start(hay: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
-    let mut carry = if i > 0 && is_word(hay[i - 1]) {
-        0x80
-    } else {
-        0
-    };
     while i + 8 <= hay.len() {
         let word = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes"));
         let ascii = !word & HIGHS;
@@ -107,14 +102,16 @@ fn next_start(hay: &[u8], from: usize) -> Option<usize> {
             let letters = at_least(lower, b'a') & at_most(lower, b'z');
             let exceptions = equal(word, b'B') | equal(word, b'b') | equal(word, b'm');
             let wordish = (digits | letters | equal(word, b'_')) & ascii & !exceptions;
+            // The byte before this word, for a digit in its first byte.
+            let carry = if i > 0 && is_word(hay[i - 1]) {
+                0x80
+            } else {
+                0
+            };
             let starts = digits & !((wordish << 8) | carry);
             if starts != 0 {
                 return Some(i + (starts.trailing_zeros() / 8) as usize);
             }
-            carry = (wordish >> 56) & 0x80;
-        } else {
-            let last = hay[i + 7];
-            carry = if is_word(last) { 0x80 } else { 0 };
         }
         i += 8;
     }
