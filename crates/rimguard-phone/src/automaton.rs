@@ -4,23 +4,23 @@
 //! (the descriptions of each number type, leading digits, format
 //! selection). For those the generator also runs the subset construction
 //! over the pattern's bytecode and stores a small DFA over the ten digits
-//! (28,000 states for all of them together, at most a few hundred each), so
+//! (minimized: 25,000 states for all of them together, at most a few hundred each), so
 //! a test is one table step per digit. Patterns whose capture groups matter
 //! (national prefixes, formatting) keep the backtracking [`matcher`](crate::matcher).
 //!
-//! Layout, little-endian `u16` words: the state count `n`, the accepting
-//! states as a bitmap (`ceil(n / 16)` words), then ten transitions a state
-//! (`0xFFFF`: no match can follow). State 0 starts.
+//! Layout: the state count as a little-endian `u16` (top bit set when
+//! states need two bytes), the accepting states as a bitmap (`u16` words,
+//! 16 states each), then ten transitions a state, one byte each (`0xFF`: no
+//! match can follow) or two when wide (`0xFFFF`). State 0 starts.
 
 use crate::metadata::{AUTOMATA, NONE};
-
-const DEAD: usize = 0xFFFF;
 
 /// One automaton in the generated tables.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Automaton {
-    words: &'static [u8],
-    states: usize,
+    accept: &'static [u8],
+    table: &'static [u8],
+    wide: bool,
 }
 
 impl Automaton {
@@ -29,34 +29,44 @@ impl Automaton {
         if offset == NONE {
             return None;
         }
-        let words = AUTOMATA.get(offset as usize..)?;
-        let states = usize::from(u16::from_le_bytes([words[0], words[1]]));
-        Some(Self { words, states })
-    }
-
-    fn word(self, index: usize) -> usize {
-        usize::from(u16::from_le_bytes([
-            self.words[2 * index],
-            self.words[2 * index + 1],
-        ]))
+        let bytes = AUTOMATA.get(offset as usize..)?;
+        let header = u16::from_le_bytes([bytes[0], bytes[1]]);
+        let states = usize::from(header & 0x7FFF);
+        let wide = header & 0x8000 != 0;
+        let accept_len = 2 * states.div_ceil(16);
+        let table_len = 10 * states * if wide { 2 } else { 1 };
+        let accept = bytes.get(2..2 + accept_len)?;
+        let table = bytes.get(2 + accept_len..2 + accept_len + table_len)?;
+        Some(Self {
+            accept,
+            table,
+            wide,
+        })
     }
 
     fn accepts(self, state: usize) -> bool {
-        self.word(1 + state / 16) >> (state % 16) & 1 == 1
+        self.accept[state / 8] >> (state % 8) & 1 == 1
     }
 
-    fn next(self, state: usize, digit: u8) -> usize {
-        let table = 1 + self.states.div_ceil(16);
-        self.word(table + 10 * state + usize::from(digit - b'0'))
+    /// The next state, `None` when no match can follow.
+    fn next(self, state: usize, digit: u8) -> Option<usize> {
+        let i = 10 * state + usize::from(digit - b'0');
+        if self.wide {
+            let next = u16::from_le_bytes([self.table[2 * i], self.table[2 * i + 1]]);
+            (next != 0xFFFF).then_some(usize::from(next))
+        } else {
+            let next = self.table[i];
+            (next != 0xFF).then_some(usize::from(next))
+        }
     }
 
     /// Whether the pattern matches all of `digits` (ASCII).
     pub(crate) fn matches(self, digits: &[u8]) -> bool {
         let mut state = 0;
         for &d in digits {
-            state = self.next(state, d);
-            if state == DEAD {
-                return false;
+            match self.next(state, d) {
+                Some(next) => state = next,
+                None => return false,
             }
         }
         self.accepts(state)
@@ -69,9 +79,9 @@ impl Automaton {
             if self.accepts(state) {
                 return true;
             }
-            state = self.next(state, d);
-            if state == DEAD {
-                return false;
+            match self.next(state, d) {
+                Some(next) => state = next,
+                None => return false,
             }
         }
         self.accepts(state)

@@ -56,12 +56,7 @@ pub(crate) fn parse_plus_digits(digits: &[u8]) -> Option<Result<Parsed, ParseErr
     }
     let (code, rest) = split_calling_code(digits)?;
     let territory = metadata::main_territory(code);
-    Some(finish(
-        code,
-        territory,
-        Work::from_slice(rest),
-        Digits::new(),
-    ))
+    Some(finish(code, territory, rest, Digits::new()))
 }
 
 fn parse_general(input: &str, region: Option<&str>) -> Result<Parsed, ParseError> {
@@ -111,37 +106,36 @@ fn parse_general(input: &str, region: Option<&str>) -> Result<Parsed, ParseError
         (0, Some(t)) => t.calling_code,
         (code, _) => code,
     };
-    finish(calling_code, territory, nsn, extension)
+    finish(calling_code, territory, nsn.as_bytes(), extension)
 }
 
 /// The common end: national prefix, then the national number's bounds.
 fn finish(
     calling_code: u16,
     territory: Option<&Territory>,
-    mut nsn: Work,
+    nsn: &[u8],
     extension: Digits<20>,
 ) -> Result<Parsed, ParseError> {
-    if nsn.as_bytes().len() < MIN_NSN {
+    if nsn.len() < MIN_NSN {
         return Err(ParseError::TooShortNsn);
     }
 
-    if let Some(t) = territory
-        && let Some(stripped) = strip_national_prefix(nsn.as_bytes(), t)
-    {
+    let stripped = territory.and_then(|t| {
+        let stripped = strip_national_prefix(nsn, t)?;
         let length = test_length(stripped.as_bytes(), t.general());
-        if !matches!(
+        let keep = !matches!(
             length,
             Length::TooShort | Length::LocalOnly | Length::Invalid
-        ) {
-            nsn = stripped;
-        }
-    }
-    match nsn.as_bytes().len() {
+        );
+        keep.then_some(stripped)
+    });
+    let nsn = stripped.as_ref().map_or(nsn, |s| s.as_bytes());
+    match nsn.len() {
         n if n < MIN_NSN => Err(ParseError::TooShortNsn),
         n if n > MAX_NSN => Err(ParseError::TooLong),
         _ => Ok(Parsed {
             calling_code,
-            nsn: Digits::from_slice(nsn.as_bytes()),
+            nsn: Digits::from_slice(nsn),
             extension,
         }),
     }

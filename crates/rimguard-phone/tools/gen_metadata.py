@@ -318,19 +318,48 @@ def normalized(code, threads):
     return frozenset(out)
 
 
+def minimize(rows, accepting):
+    """Moore's partition refinement; the start state stays state 0."""
+    n = len(rows)
+    block = [1 if a else 0 for a in accepting]
+    while True:
+        sig = {}
+        new = []
+        for k in range(n):
+            key = (block[k], tuple(-1 if t == 0xFFFF else block[t] for t in rows[k]))
+            new.append(sig.setdefault(key, len(sig)))
+        if len(sig) == len(set(block)):
+            block = new
+            break
+        block = new
+    # renumber so that the start state's block is 0, in first-seen order
+    order = {}
+    for k in range(n):
+        order.setdefault(block[k], len(order))
+    out_rows = [None] * len(order)
+    out_accept = [False] * len(order)
+    for k in range(n):
+        b = order[block[k]]
+        if out_rows[b] is None:
+            out_rows[b] = [0xFFFF if t == 0xFFFF else order[block[t]] for t in rows[k]]
+            out_accept[b] = accepting[k]
+    return out_rows, out_accept
+
+
 class Dfas:
     """Deterministic automata for the patterns that are only ever tested, not captured.
 
-    Each automaton is a run of little-endian u16 words: the state count, the
-    accepting states as a bitmap (16 states a word), then ten transitions a
-    state (0xFFFF: no way on). State 0 starts.
+    Each automaton is minimized, then stored as: the state count (u16, top
+    bit set when states need two bytes), the accepting states as a bitmap
+    (u16 words, 16 states each), then ten transitions a state, one byte each
+    (0xFF: no way on) or, when wide, a u16 each (0xFFFF). State 0 starts.
     """
 
     MAX_STATES = 0xFFFE
 
     def __init__(self, programs):
         self.programs = programs
-        self.words = []
+        self.bytes = bytearray()
         self.index = {}
         self.states = 0
 
@@ -362,25 +391,30 @@ class Dfas:
                 row.append(ids[nxt])
             rows.append(row)
             i += 1
-        n = len(order)
+        accepting = [any(code[pc] == OP_MATCH for pc, _ in st) for st in order]
+        rows, accepting = minimize(rows, accepting)
+        n = len(rows)
+        wide = n > 0xFF
         accept = [0] * ((n + 15) // 16)
-        for k, state in enumerate(order):
-            if any(code[pc] == OP_MATCH for pc, _ in state):
+        for k, yes in enumerate(accepting):
+            if yes:
                 accept[k // 16] |= 1 << (k % 16)
-        at = len(self.words)
-        self.words.append(n)
-        self.words.extend(accept)
+        at = len(self.bytes)
+        self.bytes.extend((n & 0xFF, n >> 8 | (0x80 if wide else 0)))
+        for w in accept:
+            self.bytes.extend((w & 0xFF, w >> 8))
         for row in rows:
-            self.words.extend(row)
-        self.index[pattern] = at * 2
+            for t in row:
+                if wide:
+                    self.bytes.extend((t & 0xFF, t >> 8))
+                else:
+                    self.bytes.append(0xFF if t == 0xFFFF else t)
+        self.index[pattern] = at
         self.states += n
-        return at * 2
+        return at
 
     def blob(self):
-        out = bytearray()
-        for w in self.words:
-            out.extend((w & 0xFF, w >> 8))
-        return bytes(out)
+        return bytes(self.bytes)
 
 
 GROUP_REF = re.compile(r"\\(\d)")
