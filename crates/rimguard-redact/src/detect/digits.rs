@@ -108,7 +108,15 @@ fn next_start(hay: &[u8], from: usize) -> Option<usize> {
             } else {
                 0
             };
-            let starts = digits & !((wordish << 8) | carry);
+            // Within the word, two more cases `scan` would turn away at once:
+            // a digit after `.`/`-` after a letter or digit (`v1.2`, the
+            // groups of a UUID), and a lone digit glued to a letter or `_`
+            // after it (`5f2c…`).
+            let alnum = digits | (letters & ascii);
+            let dot = equal(word, b'.') | equal(word, b'-');
+            let after_glued_dot = (dot & (alnum << 8)) << 8;
+            let before_letter = ((letters & ascii) | equal(word, b'_')) >> 8;
+            let starts = digits & !((wordish << 8) | carry | after_glued_dot | before_letter);
             if starts != 0 {
                 return Some(i + (starts.trailing_zeros() / 8) as usize);
             }
@@ -388,8 +396,23 @@ mod tests {
                 })
                 .collect();
             for from in 0..text.len() {
-                let plain = (from..text.len())
-                    .find(|&j| text[j].is_ascii_digit() && !(j > 0 && is_word(text[j - 1])));
+                // Eight-byte words start at `from`; the extra turn-aways
+                // apply within a whole word only.
+                let whole = from + (text.len() - from) / 8 * 8;
+                let same = |a: usize, b: usize| (a - from) / 8 == (b - from) / 8;
+                let turned_away = |j: usize| {
+                    let glued_dot = j >= from + 2
+                        && same(j - 2, j)
+                        && matches!(text[j - 1], b'.' | b'-')
+                        && text[j - 2].is_ascii_alphanumeric();
+                    let before_letter = j + 1 < whole
+                        && same(j, j + 1)
+                        && (text[j + 1].is_ascii_alphabetic() || text[j + 1] == b'_');
+                    j < whole && (glued_dot || before_letter)
+                };
+                let plain = (from..text.len()).find(|&j| {
+                    text[j].is_ascii_digit() && !(j > 0 && is_word(text[j - 1])) && !turned_away(j)
+                });
                 assert_eq!(next_start(&text, from), plain, "from {from} in {text:?}");
             }
         }
