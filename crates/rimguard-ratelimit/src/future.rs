@@ -12,6 +12,7 @@ use rimguard_core::ResponseBody;
 use crate::headers::{RATELIMIT, RATELIMIT_POLICY};
 
 /// What a shared backend's decision leads to.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) enum Step<F, B> {
     Inner(F, Option<Fields>),
     Ready(Refusal<B>),

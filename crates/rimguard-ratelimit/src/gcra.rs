@@ -50,6 +50,7 @@ impl Decision {
     }
 
     /// A refused request without state (a fail-closed decision).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn closed(wait: Duration) -> Self {
         let wait = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
         Self {

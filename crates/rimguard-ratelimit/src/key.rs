@@ -201,6 +201,7 @@ impl Hashing {
         }
     }
 
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn seeded(seed: u64) -> Self {
         Self {
             state: SeedableRandomState::with_seed(seed, foldhash::SharedSeed::global_fixed()),

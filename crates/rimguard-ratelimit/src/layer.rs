@@ -587,9 +587,18 @@ impl Shared {
     }
 
     /// Decides with the in-memory backend; `None` with another backend.
+    #[cfg_attr(
+        not(feature = "redis"),
+        allow(
+            clippy::infallible_destructuring_match,
+            reason = "one backend without redis"
+        )
+    )]
     pub(crate) fn check_in_memory<B>(&self, check: &Check) -> Option<Verdict<B>> {
-        let Backend::Memory(memory) = &self.backend else {
-            return None;
+        let memory = match &self.backend {
+            Backend::Memory(memory) => memory,
+            #[cfg(feature = "redis")]
+            Backend::Redis(_) => return None,
         };
         Some(match memory.check(check.hash, check.cost) {
             Ok((decision, admission)) => {
@@ -741,12 +750,10 @@ impl Shared {
 
     fn stats(&self) -> RateLimitStats {
         let mut stats = self.counters.snapshot();
-        if let Backend::Memory(memory) = &self.backend {
-            stats.allowed += memory.allowed();
-        }
-        #[cfg(feature = "redis")]
-        if let Backend::Redis(redis) = &self.backend {
-            stats.backend_down = redis.is_down();
+        match &self.backend {
+            Backend::Memory(memory) => stats.allowed += memory.allowed(),
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => stats.backend_down = redis.is_down(),
         }
         if let Some(memory) = self.memory() {
             stats.keys = memory.table().len() as u64;
