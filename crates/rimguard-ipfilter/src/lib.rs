@@ -181,9 +181,9 @@
 //!   accepted in lists.
 //! - Large IPv6 tables are bound by memory: the search reads 8 bytes per
 //!   interval start, so 100,000 IPv6 ranges put some 1.6 MB on its path,
-//!   and a lookup usually waits on a cache miss or two (about 31 to 35 ns
-//!   for a hit there, 100 ns at a million ranges, on the project's loaded
-//!   2-core machine).
+//!   and a lookup usually waits on a cache miss or two (about 35 ns for a
+//!   hit there, 90 ns at a million ranges, on the project's loaded 2-core
+//!   machine).
 //! - Tracing is not behind a feature: events are always compiled in, and
 //!   cost a disabled-callsite check when no subscriber listens.
 //! - IPv6 ranges shorter than `/96` that cover the mapped space
