@@ -75,7 +75,8 @@ pub(crate) fn decide(policies: &[Gcra], tats: &mut [u64], now: u64, cost: u32) -
     decision.has_state = true;
 
     for (i, (gcra, &tat)) in policies.iter().zip(tats.iter()).enumerate() {
-        let debt = tat.max(now) - now + gcra.interval.saturating_mul(u64::from(cost));
+        let debt =
+            (tat.max(now) - now).saturating_add(gcra.interval.saturating_mul(u64::from(cost)));
         if debt > gcra.capacity {
             decision.allowed = false;
             decision.violated |= 1 << i;
@@ -85,7 +86,9 @@ pub(crate) fn decide(policies: &[Gcra], tats: &mut [u64], now: u64, cost: u32) -
 
     for (i, (gcra, tat)) in policies.iter().zip(tats.iter_mut()).enumerate() {
         if decision.allowed {
-            *tat = (*tat).max(now) + gcra.interval.saturating_mul(u64::from(cost));
+            *tat = (*tat)
+                .max(now)
+                .saturating_add(gcra.interval.saturating_mul(u64::from(cost)));
         }
         decision.debts[i] = (*tat).max(now) - now;
     }

@@ -705,6 +705,11 @@ impl Shared {
     fn table_full<B>(&self, check: &Check) -> Verdict<B> {
         Counters::bump(&self.counters.refused_full);
         self.warn_full("refusing new keys");
+        if self.shadow {
+            Counters::bump(&self.counters.shadow_limited);
+            tracing::debug!(target: "rimguard::ratelimit", limiter = %self.name, key_kind = self.extractor.kind(), key = %self.fingerprint(check.identity), "new key would be refused: table full (shadow mode)");
+            return Verdict::Pass(None);
+        }
         tracing::debug!(target: "rimguard::ratelimit", limiter = %self.name, key_kind = self.extractor.kind(), key = %self.fingerprint(check.identity), "new key refused: table full");
         let mut response = self.rejections.table_full.to_response();
         response

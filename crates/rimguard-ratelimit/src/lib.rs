@@ -160,6 +160,12 @@
 //!   who reads Redis can test guesses of an IP or phone number against it.
 //! - The Redis backend runs its deadline on Tokio's timer: it needs a
 //!   Tokio runtime (axum and hyper-util servers have one).
+//! - The Redis backend talks to one Redis server (or the primary a URL
+//!   names), not to a Redis Cluster: the keys of one decision's policies
+//!   are not placed in one hash slot.
+//! - `OnMissingKey::Unauthorized` answers 401 without a
+//!   `WWW-Authenticate` field: the limiter does not know the scheme; put
+//!   the authentication layer in front of it, or add the field outside.
 //! - The RateLimit fields carry no partition key (`pk`) and no quota unit
 //!   other than requests.
 

@@ -128,8 +128,9 @@ impl Quota {
 
     /// The same quota in governor's terms.
     pub fn to_governor(&self) -> governor::Quota {
-        governor::Quota::with_period(self.window / self.count.get())
-            .expect("Quota::new refused windows under one nanosecond per request")
+        let period = (self.window / self.count.get()).max(Duration::from_nanos(1));
+        governor::Quota::with_period(period)
+            .expect("a period of at least one nanosecond is a valid governor quota")
             .allow_burst(self.burst)
     }
 
@@ -264,6 +265,12 @@ mod tests {
         let share = quota.divided_by(nz(4));
         assert_eq!(share.count().get(), 25);
         assert_eq!(share.burst().get(), 1);
+    }
+
+    #[test]
+    fn a_quota_faster_than_one_request_a_nanosecond_is_clamped_not_a_panic() {
+        let gcra = Gcra::of(&Quota::per_second(NonZeroU32::MAX));
+        assert_eq!(gcra.interval, 1);
     }
 
     #[test]

@@ -534,3 +534,25 @@ async fn a_full_table_told_to_evict_admits_every_new_key_and_counts_the_eviction
     assert_eq!(stats.stats().keys, 64);
     assert_eq!(stats.stats().evicted, 1000 - 64);
 }
+
+#[tokio::test]
+async fn shadow_mode_never_refuses_even_when_the_table_is_full() {
+    let clock = FakeClock::new();
+    let layer = per_ip(&clock)
+        .quota(Quota::per_minute(nz(10)))
+        .max_keys(64)
+        .when_full(rimguard_ratelimit::WhenFull::Refuse)
+        .shadow(true)
+        .build()
+        .unwrap();
+    let stats = layer.clone();
+    let mut client = client(layer);
+    for i in 0..1000u32 {
+        let status = client
+            .status(from(&format!("10.0.{}.{}", i / 256, i % 256)))
+            .await;
+        assert_eq!(status, 200);
+    }
+    assert!(stats.stats().refused_full > 0);
+    assert_eq!(stats.stats().shadow_limited, stats.stats().refused_full);
+}
