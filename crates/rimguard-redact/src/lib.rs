@@ -26,7 +26,7 @@
 //!   [`HeaderMap`](Redactor::headers), a [`Uri`](Redactor::uri) and a
 //!   [query string](Redactor::query);
 //! - masks that stay useful: with a per-deployment key, a short keyed
-//!   [fingerprint](fingerprint) in each mask, so two lines about one key or
+//!   [fingerprint] in each mask, so two lines about one key or
 //!   one customer can be matched without revealing either.
 //!
 //! # Example
@@ -114,8 +114,10 @@
 //! - Text that a formatter writes in several `write` calls, each ending in
 //!   a newline, is scrubbed one call at a time.
 //! - Speed: on the project's shared 2-core machine the scanner runs at
-//!   about 3× one `RegexSet` of the same rules (the goal was 5×) and a
-//!   little over 300 MB/s at best; see `docs/benchmarks.md`.
+//!   about 365 MB/s at best and between 3.4× and 12× one `RegexSet` of the
+//!   same rules, depending on how the baseline fares under the machine's
+//!   load; the 5× goal is not met against the baseline's best run.
+//!   See `docs/benchmarks.md`.
 //! - A value is masked where it is found; a registered secret glued to
 //!   other text is still found (exact match), but a phone or card number
 //!   glued to a word (`abc07911123456`) is not taken for one.

@@ -1,7 +1,7 @@
 //! Scrubbing formatted log output on its way to the writer.
 //!
 //! [`ScrubbingMakeWriter`] wraps any tracing-subscriber
-//! [`MakeWriter`](tracing_subscriber::fmt::MakeWriter) (stdout, a file, a
+//! [`MakeWriter`] (stdout, a file, a
 //! non-blocking appender). Every event that the `fmt` layer formats, in text,
 //! JSON or any other format, reaches it as bytes, and is scrubbed by a
 //! [`Redactor`] before the inner writer sees it.
