@@ -112,7 +112,11 @@ pub(crate) fn is_viable(s: &str) -> bool {
     let mut in_lead = true;
     for (i, c) in rest.char_indices() {
         let main_ok = digits_in_lead >= 3;
-        if main_ok && extension_possible && extension_at_end(&rest[i..]).is_some() {
+        if main_ok
+            && extension_possible
+            && may_start_extension(c)
+            && extension_at_end(&rest[i..]).is_some()
+        {
             return true;
         }
         if is_decimal(c) {
@@ -144,8 +148,33 @@ pub(crate) fn find_extension(s: &str) -> Option<(usize, std::ops::Range<usize>)>
         return None;
     }
     s.char_indices()
-        .map(|(i, _)| i)
-        .find_map(|i| extension_at_end(&s[i..]).map(|r| (i, r.start + i..r.end + i)))
+        .filter(|&(_, c)| may_start_extension(c))
+        .find_map(|(i, _)| extension_at_end(&s[i..]).map(|r| (i, r.start + i..r.end + i)))
+}
+
+/// The characters an extension alternative can start with: separators,
+/// `;`, and the first letters of the labels (in either case).
+fn may_start_extension(c: char) -> bool {
+    matches!(
+        fold(c),
+        ';' | ','
+            | ' '
+            | '\u{A0}'
+            | '\t'
+            | '-'
+            | 'e'
+            | 'x'
+            | 'a'
+            | 'i'
+            | '#'
+            | '~'
+            | '\u{FF45}'
+            | '\u{FF58}'
+            | '\u{434}'
+            | '\u{FF03}'
+            | '\u{FF5E}'
+            | '\u{FF49}'
+    )
 }
 
 /// One of the extension alternatives matches all of `s`; the digits' range.
@@ -303,6 +332,9 @@ impl<'a> Cursor<'a> {
 
 /// Simple lower-case folding of one character.
 fn fold(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
     let mut lower = c.to_lowercase();
     match (lower.next(), lower.next()) {
         (Some(l), None) => l,
