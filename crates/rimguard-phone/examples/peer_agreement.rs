@@ -8,6 +8,8 @@
 
 use serde_json::Value;
 
+type Lib = (&'static str, fn(&str, Option<&str>) -> Seen);
+
 struct Seen {
     parsed: bool,
     valid: bool,
@@ -68,7 +70,7 @@ fn main() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("corpus lines are JSON"))
         .collect();
-    let libs: [(&str, fn(&str, Option<&str>) -> Seen); 3] = [
+    let libs: [Lib; 3] = [
         ("rimguard-phone", rimguard),
         ("rlibphonenumber", rlib),
         ("phonenumber", google_port),
