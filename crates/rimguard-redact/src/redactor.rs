@@ -110,6 +110,7 @@ struct Inner {
     card_mask: CardMask,
     headers: Vec<HeaderName>,
     query_params: Vec<String>,
+    fields: Vec<String>,
 }
 
 impl fmt::Debug for Redactor {
@@ -184,6 +185,56 @@ impl Redactor {
         let mut out = Vec::new();
         self.write_mask(&mut out, "redacted", None, value);
         String::from_utf8(out).expect("masks are ASCII")
+    }
+
+    /// Redacts a parsed JSON document in place: the value of every
+    /// sensitive field (a JSON field name or a header name, ASCII case
+    /// ignored) becomes a mask, whatever its type, and
+    /// every other string is scrubbed. For bodies kept or forwarded to an
+    /// audit log.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rimguard_redact::Redactor;
+    ///
+    /// let mut body = serde_json::json!({
+    ///     "customer": { "phone": "+447911123456", "password": "hunter22" },
+    ///     "items": [{ "note": "card 4111 1111 1111 1111" }],
+    ///     "pin": 1234,
+    /// });
+    /// Redactor::new().redact_json(&mut body);
+    ///
+    /// assert_eq!(body["customer"]["password"], "[redacted]");
+    /// assert_eq!(body["customer"]["phone"], "[phone:***3456]");
+    /// assert_eq!(body["items"][0]["note"], "card [card:411111******1111]");
+    /// assert_eq!(body["pin"], "[redacted]");
+    /// ```
+    pub fn redact_json(&self, value: &mut serde_json::Value) {
+        use serde_json::Value;
+        match value {
+            Value::String(text) => {
+                if let Cow::Owned(clean) = self.scrub(text) {
+                    *text = clean;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.redact_json(item)),
+            Value::Object(map) => {
+                for (name, item) in map.iter_mut() {
+                    if self.is_sensitive_name(name) && !item.is_null() {
+                        *item = Value::String(self.mask(item.to_string().as_bytes()));
+                    } else {
+                        self.redact_json(item);
+                    }
+                }
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+
+    fn is_sensitive_name(&self, name: &str) -> bool {
+        let lower = name.to_ascii_lowercase();
+        self.inner.fields.contains(&lower) || self.inner.headers.iter().any(|h| h.as_str() == lower)
     }
 
     /// The header names this redactor treats as sensitive, lower-case.
@@ -596,6 +647,7 @@ impl RedactorBuilder {
             card_mask: self.card_mask,
             headers,
             query_params,
+            fields,
         };
         Ok(Redactor {
             inner: Arc::new(inner),
