@@ -24,7 +24,7 @@
 //!   [`RedactedMakeSpan`](trace::RedactedMakeSpan) for tower-http's
 //!   `TraceLayer` (feature `trace`), and log-safe views of a
 //!   [`HeaderMap`](Redactor::headers), a [`Uri`](Redactor::uri) and a
-//!   [query string](Redactor::query);
+//!   [query string](Redactor::query), and a [JSON body](Redactor::redact_json);
 //! - masks that stay useful: with a per-deployment key, a short keyed
 //!   [fingerprint] in each mask, so two lines about one key or
 //!   one customer can be matched without revealing either.
