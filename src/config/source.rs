@@ -303,10 +303,7 @@ fn normalize(key: &str) -> String {
 
 fn parse_value(raw: &str, keep_string: bool) -> DeValue<'_> {
     if !keep_string && let Ok(value) = DeValue::parse(raw) {
-        let value = value.into_inner();
-        if !matches!(value, DeValue::Table(_)) {
-            return value;
-        }
+        return value.into_inner();
     }
     DeValue::String(Cow::Borrowed(raw))
 }

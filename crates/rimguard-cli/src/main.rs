@@ -51,6 +51,15 @@ enum Command {
         /// Keep serving after the tour, for your own `curl`s.
         #[arg(long)]
         serve: bool,
+        /// Listen on this address instead of 127.0.0.1:0 (loopback only).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Skip the tour and only serve (for load tests).
+        #[arg(long, requires = "serve")]
+        no_tour: bool,
+        /// Serve the app without the stack, as a baseline (for load tests).
+        #[arg(long, requires = "no_tour")]
+        no_stack: bool,
     },
 }
 
@@ -136,7 +145,20 @@ async fn run(command: Command) -> Result<ExitCode, String> {
     match command {
         Command::Serve { config } => serve(config).await,
         Command::Check { config } => check(&config),
-        Command::Demo { serve } => rimguard_cli::demo::run(serve).await,
+        Command::Demo {
+            serve,
+            listen,
+            no_tour,
+            no_stack,
+        } => {
+            let options = rimguard_cli::demo::Options {
+                serve,
+                listen,
+                tour: !no_tour,
+                stack: !no_stack,
+            };
+            rimguard_cli::demo::run(options).await
+        }
         Command::Secret { command } => match command {
             SecretCommand::Set { entry } => commands::secret_set(&entry),
             SecretCommand::Get { entry, show } => commands::secret_get(&entry, show),

@@ -66,14 +66,35 @@ impl Demo {
     ///
     /// The configuration is refused, or the port cannot be bound.
     pub async fn start(audit_dir: &Path) -> Result<Self, String> {
+        let listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::start_on(audit_dir, listen, true).await
+    }
+
+    /// As [`start`](Self::start), on `listen` (which must be a loopback
+    /// address), and without the stack in front of the app when `stack`
+    /// is false (the load test's baseline).
+    ///
+    /// # Errors
+    ///
+    /// As [`start`](Self::start), or a non-loopback address.
+    pub async fn start_on(
+        audit_dir: &Path,
+        listen: SocketAddr,
+        stack: bool,
+    ) -> Result<Self, String> {
+        if !listen.ip().is_loopback() {
+            return Err("the demo listens on loopback addresses only".into());
+        }
         let audit_file = audit_dir.join("rimguard.jsonl");
-        let stack = build_stack(&audit_file).map_err(|e| e.to_string())?;
+        let built = build_stack(&audit_file).map_err(|e| e.to_string())?;
 
         let store = Arc::new(store::Store::demo());
-        let app = app::routes(store).layer(stack.clone());
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| e.to_string())?;
+        let app = if stack {
+            app::routes(store).layer(built.clone())
+        } else {
+            app::routes(store)
+        };
+        let listener = TcpListener::bind(listen).await.map_err(|e| e.to_string())?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
         let service = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -85,7 +106,7 @@ impl Demo {
         Ok(Self {
             addr,
             audit_file,
-            stack,
+            stack: built,
         })
     }
 }
@@ -116,16 +137,42 @@ pub fn build_stack(audit_file: &Path) -> Result<Stack, ConfigError> {
     Stack::from_config_with(&config, &BuildContext::new().resolver(resolver))
 }
 
+/// How `rimguard demo` runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Keep serving after the tour.
+    pub serve: bool,
+    /// The address to listen on (loopback only); `127.0.0.1:0` by default.
+    pub listen: Option<SocketAddr>,
+    /// Drive the app through every protection first.
+    pub tour: bool,
+    /// Put the stack in front of the app (off only as a load-test baseline).
+    pub stack: bool,
+}
+
 /// `rimguard demo`: starts the app, drives it, prints each answer with its
 /// `curl` line, verifies the audit chain; with `serve`, keeps running.
 ///
 /// # Errors
 ///
 /// The demo could not start or a request could not be sent.
-pub async fn run(serve: bool) -> Result<std::process::ExitCode, String> {
+pub async fn run(options: Options) -> Result<std::process::ExitCode, String> {
     let dir = std::env::temp_dir().join(format!("rimguard-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let demo = Demo::start(&dir).await?;
+    let listen = options
+        .listen
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+    let demo = Demo::start_on(&dir, listen, options.stack).await?;
+    if !options.tour {
+        let with = if options.stack { "with" } else { "WITHOUT" };
+        println!(
+            "serving the demo app {with} the stack on http://{} until Ctrl-C",
+            demo.addr
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    let serve = options.serve;
     print_intro(&demo);
 
     let outcomes = drive(demo.addr).await?;
