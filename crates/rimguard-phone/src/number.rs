@@ -72,7 +72,7 @@ impl NumberType {
 /// optional extension.
 ///
 /// Parsing follows libphonenumber exactly (see the [crate docs](crate)); a
-/// `PhoneNumber` is `Copy`, 40 bytes, and never allocates. Its `Debug` is
+/// `PhoneNumber` is `Copy`, 42 bytes, and never allocates. Its `Debug` is
 /// masked like [`masked`](Self::masked); the full number is reachable only
 /// through [`e164`](Self::e164) and the `format_*` methods.
 ///
@@ -250,17 +250,13 @@ impl PhoneNumber {
     /// The E.164 form, such as `+442079460958`, on the stack.
     pub fn e164(&self) -> E164 {
         let mut buf = [0u8; 21];
-        let mut len = 0;
-        let mut push = |b: u8| {
-            buf[len] = b;
-            len += 1;
-        };
-        push(b'+');
         let mut code = [0u8; 5];
-        parse::format_u16(self.calling_code, &mut code)
-            .iter()
-            .for_each(|&b| push(b));
-        self.nsn.as_bytes().iter().for_each(|&b| push(b));
+        let code = parse::format_u16(self.calling_code, &mut code);
+        let nsn = self.nsn.as_bytes();
+        buf[0] = b'+';
+        buf[1..=code.len()].copy_from_slice(code);
+        let len = 1 + code.len() + nsn.len();
+        buf[1 + code.len()..len].copy_from_slice(nsn);
         E164 {
             buf,
             len: len as u8,
@@ -383,4 +379,17 @@ impl AsRef<str> for E164 {
 /// The territory rules that format a number (the main one of its code).
 pub(crate) fn formatting_territory(number: &PhoneNumber) -> Option<&'static metadata::Territory> {
     metadata::main_territory(number.calling_code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_number_is_small_and_its_debug_is_masked() {
+        assert_eq!(std::mem::size_of::<PhoneNumber>(), 42);
+        let n = PhoneNumber::parse_international("+44 20 7946 0958").unwrap();
+        assert_eq!(format!("{n:?}"), "PhoneNumber(+44 ••• ••• 0958)");
+        assert_eq!(format!("{:?}", n.e164()), "E164(+••••••••0958)");
+    }
 }

@@ -275,7 +275,8 @@ fn split_calling_code(digits: &[u8]) -> Option<(u16, &[u8])> {
 /// prefix (transformed when the region says so), or `None` when nothing is stripped.
 pub(crate) fn strip_national_prefix(number: &[u8], t: &Territory) -> Option<Work> {
     let prefix = crate::matcher::Program::at(t.national_prefix_for_parsing)?;
-    if number.is_empty() {
+    let first = *number.first()?;
+    if t.national_prefix_first & (1 << 10 | 1 << (first - b'0')) == 0 {
         return None;
     }
     let (end, slots) = prefix.captures(number, 0, false)?;

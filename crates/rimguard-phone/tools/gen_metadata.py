@@ -537,6 +537,22 @@ def two_digit_prefixes(code):
     return mask
 
 
+def first_digits(progs, pattern):
+    """Bit d set when a match can start with digit d; bit 10 when it can be empty."""
+    if pattern is None or pattern == "":
+        return 0
+    off = progs.add(pattern)
+    code = bytes(progs.blob[off:])
+    start = closure(code, [(0, 0)])
+    mask = 0
+    for d in range(10):
+        if step(code, start, d):
+            mask |= 1 << d
+    if any(code[pc] == OP_MATCH for pc, _ in start):
+        mask |= 1 << 10
+    return mask
+
+
 def desc_expr(progs, desc):
     if desc is None:
         return "Desc::NONE"
@@ -572,6 +588,7 @@ def territory_expr(progs, md, name):
         international_prefix: {hexnum(progs.add(md.international_prefix))},
         national_prefix_for_parsing: {hexnum(npfp)},
         national_prefix_groups: {progs.groups.get(md.national_prefix_for_parsing, 0)},
+        national_prefix_first: {first_digits(progs, md.national_prefix_for_parsing):#x},
         national_prefix_transform: {some_str(template(md.national_prefix_transform_rule))},
         leading_digits: {hexnum(DFAS.add(md.leading_digits))},
         formats: &[{fmts}],

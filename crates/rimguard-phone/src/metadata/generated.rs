@@ -58,6 +58,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[],
@@ -110,6 +111,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -194,6 +196,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -265,6 +268,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -353,6 +357,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 1477,
         national_prefix_groups: 1,
+        national_prefix_first: 0xb2,
         national_prefix_transform: Some("268\u{1}"),
         leading_digits: 4526,
         formats: &[],
@@ -415,6 +420,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 1790,
         national_prefix_groups: 1,
+        national_prefix_first: 0xb6,
         national_prefix_transform: Some("264\u{1}"),
         leading_digits: 5178,
         formats: &[],
@@ -477,6 +483,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -575,6 +582,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -646,6 +654,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -709,6 +718,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 10416,
         national_prefix_groups: 1,
+        national_prefix_first: 0x40f,
         national_prefix_transform: Some("9\u{1}"),
         leading_digits: NONE,
         formats: &[
@@ -908,6 +918,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 11700,
         national_prefix_groups: 1,
+        national_prefix_first: 0xc6,
         national_prefix_transform: Some("684\u{1}"),
         leading_digits: 13242,
         formats: &[],
@@ -970,6 +981,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -1151,6 +1163,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 14721,
         national_prefix_for_parsing: 14693,
         national_prefix_groups: 1,
+        national_prefix_first: 0x3,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -1315,6 +1328,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -1378,6 +1392,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 15631,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: 21188,
         formats: &[],
@@ -1430,6 +1445,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -1543,6 +1559,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -1661,6 +1678,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 17680,
         national_prefix_groups: 1,
+        national_prefix_first: 0x3fe,
         national_prefix_transform: Some("246\u{1}"),
         leading_digits: 24774,
         formats: &[],
@@ -1713,6 +1731,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -1804,6 +1823,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -1875,6 +1895,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -1938,6 +1959,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -2116,6 +2138,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -2164,6 +2187,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -2212,6 +2236,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -2275,6 +2300,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[],
@@ -2332,6 +2358,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 17680,
         national_prefix_groups: 1,
+        national_prefix_first: 0x3fe,
         national_prefix_transform: Some("441\u{1}"),
         leading_digits: 34476,
         formats: &[],
@@ -2379,6 +2406,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -2437,6 +2465,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 25110,
         national_prefix_for_parsing: 25091,
         national_prefix_groups: 1,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -2501,6 +2530,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: 36476,
         formats: &[],
@@ -2558,6 +2588,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 26447,
         national_prefix_for_parsing: 26336,
         national_prefix_groups: 2,
+        national_prefix_first: 0x201,
         national_prefix_transform: Some("\u{2}"),
         leading_digits: NONE,
         formats: &[
@@ -2699,6 +2730,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 27371,
         national_prefix_groups: 1,
+        national_prefix_first: 0x1fa,
         national_prefix_transform: Some("242\u{1}"),
         leading_digits: 39606,
         formats: &[],
@@ -2741,6 +2773,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -2830,6 +2863,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -2923,6 +2957,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 29340,
         national_prefix_for_parsing: 29320,
         national_prefix_groups: 0,
+        national_prefix_first: 0x101,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -3013,6 +3048,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -3095,6 +3131,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 203,
         national_prefix_groups: 0,
+        national_prefix_first: 0x2,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[],
@@ -3157,6 +3194,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 14721,
         national_prefix_for_parsing: 31098,
         national_prefix_groups: 1,
+        national_prefix_first: 0x221,
         national_prefix_transform: Some("8\u{1}"),
         leading_digits: NONE,
         formats: &[],
@@ -3199,6 +3237,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -3289,6 +3328,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -3342,6 +3382,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -3434,6 +3475,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -3498,6 +3540,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -3555,6 +3598,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -3618,6 +3662,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 34178,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -3800,6 +3845,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -3872,6 +3918,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 42017,
         national_prefix_for_parsing: 41972,
         national_prefix_groups: 1,
+        national_prefix_first: 0x3,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -4129,6 +4176,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 42789,
         national_prefix_for_parsing: 42742,
         national_prefix_groups: 1,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -4244,6 +4292,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 43224,
         national_prefix_groups: 1,
+        national_prefix_first: 0x2,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -4311,6 +4360,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 43686,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -4392,6 +4442,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 602,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -4450,6 +4501,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: 63668,
         formats: &[
@@ -4527,6 +4579,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 14721,
         national_prefix_for_parsing: 31098,
         national_prefix_groups: 1,
+        national_prefix_first: 0x221,
         national_prefix_transform: Some("8\u{1}"),
         leading_digits: NONE,
         formats: &[],
@@ -4594,6 +4647,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -4677,6 +4731,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -4783,6 +4838,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -5086,6 +5142,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -5144,6 +5201,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -5207,6 +5265,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 49585,
         national_prefix_groups: 1,
+        national_prefix_first: 0xfe,
         national_prefix_transform: Some("767\u{1}"),
         leading_digits: 74016,
         formats: &[],
@@ -5264,6 +5323,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 203,
         national_prefix_groups: 0,
+        national_prefix_first: 0x2,
         national_prefix_transform: None,
         leading_digits: 74962,
         formats: &[],
@@ -5326,6 +5386,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -5400,6 +5461,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -5508,6 +5570,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -5589,6 +5652,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -5675,6 +5739,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[],
@@ -5717,6 +5782,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -5790,6 +5856,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -5876,6 +5943,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -5939,6 +6007,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 15631,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: 83736,
         formats: &[
@@ -6072,6 +6141,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 54828,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -6129,6 +6199,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[],
@@ -6171,6 +6242,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -6234,6 +6306,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 55492,
         national_prefix_groups: 1,
+        national_prefix_first: 0x2,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -6307,6 +6380,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -6393,6 +6467,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 56162,
         national_prefix_groups: 1,
+        national_prefix_first: 0x1,
         national_prefix_transform: Some("\u{1}"),
         leading_digits: NONE,
         formats: &[
@@ -6487,6 +6562,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 59724,
         national_prefix_groups: 0,
+        national_prefix_first: 0x3,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -6601,6 +6677,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 17680,
         national_prefix_groups: 1,
+        national_prefix_first: 0x3fe,
         national_prefix_transform: Some("473\u{1}"),
         leading_digits: 91914,
         formats: &[],
@@ -6653,6 +6730,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -6739,6 +6817,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -6826,6 +6905,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 62164,
         national_prefix_groups: 1,
+        national_prefix_first: 0x3e7,
         national_prefix_transform: Some("1481\u{1}"),
         leading_digits: NONE,
         formats: &[],
@@ -6873,6 +6953,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -6952,6 +7033,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -7010,6 +7092,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -7058,6 +7141,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -7120,6 +7204,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -7192,6 +7277,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -7259,6 +7345,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -7341,6 +7428,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -7422,6 +7510,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -7494,6 +7583,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 17680,
         national_prefix_groups: 1,
+        national_prefix_first: 0x3fe,
         national_prefix_transform: Some("671\u{1}"),
         leading_digits: 101318,
         formats: &[],
@@ -7541,6 +7631,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -7613,6 +7704,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 66642,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -7686,6 +7778,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 68425,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -7762,6 +7855,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -7845,6 +7939,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -7947,6 +8042,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -8015,6 +8111,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 70008,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -8099,6 +8196,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 71359,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -8318,6 +8416,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -8461,6 +8560,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 73327,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -8585,6 +8685,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 73867,
         national_prefix_groups: 1,
+        national_prefix_first: 0x1e7,
         national_prefix_transform: Some("1624\u{1}"),
         leading_digits: 117682,
         formats: &[],
@@ -8647,6 +8748,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -8831,6 +8933,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -8879,6 +8982,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -8948,6 +9052,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -9044,6 +9149,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 81946,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -9131,6 +9237,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -9359,6 +9466,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 84370,
         national_prefix_groups: 1,
+        national_prefix_first: 0x1f7,
         national_prefix_transform: Some("1534\u{1}"),
         leading_digits: NONE,
         formats: &[],
@@ -9416,6 +9524,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 203,
         national_prefix_groups: 0,
+        national_prefix_first: 0x2,
         national_prefix_transform: None,
         leading_digits: 131250,
         formats: &[],
@@ -9488,6 +9597,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -9589,6 +9699,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 89518,
         national_prefix_for_parsing: 89426,
         national_prefix_groups: 1,
+        national_prefix_first: 0x1,
         national_prefix_transform: Some("\u{1}"),
         leading_digits: NONE,
         formats: &[
@@ -9811,6 +9922,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 87093,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -9880,6 +9992,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -9954,6 +10067,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 91441,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -10016,6 +10130,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[],
@@ -10063,6 +10178,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -10126,6 +10242,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 49585,
         national_prefix_groups: 1,
+        national_prefix_first: 0xfe,
         national_prefix_transform: Some("869\u{1}"),
         leading_digits: 141732,
         formats: &[],
@@ -10168,6 +10285,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 92606,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -10262,6 +10380,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 93699,
         national_prefix_for_parsing: 93663,
         national_prefix_groups: 1,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -10437,6 +10556,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -10509,6 +10629,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 17680,
         national_prefix_groups: 1,
+        national_prefix_first: 0x3fe,
         national_prefix_transform: Some("345\u{1}"),
         leading_digits: 146424,
         formats: &[],
@@ -10571,6 +10692,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 29340,
         national_prefix_for_parsing: 10345,
         national_prefix_groups: 0,
+        national_prefix_first: 0x100,
         national_prefix_transform: None,
         leading_digits: 41114,
         formats: &[],
@@ -10613,6 +10735,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -10687,6 +10810,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -10759,6 +10883,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 97563,
         national_prefix_groups: 1,
+        national_prefix_first: 0x1fe,
         national_prefix_transform: Some("758\u{1}"),
         leading_digits: 149514,
         formats: &[],
@@ -10821,6 +10946,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 98254,
         national_prefix_groups: 1,
+        national_prefix_first: 0x3,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -10897,6 +11023,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -10959,6 +11086,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -11028,6 +11156,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -11106,6 +11235,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 99177,
         national_prefix_groups: 0,
+        national_prefix_first: 0x101,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -11197,6 +11327,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 99916,
         national_prefix_groups: 1,
+        national_prefix_first: 0x2,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -11318,6 +11449,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -11366,6 +11498,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -11429,6 +11562,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: 75730,
         formats: &[
@@ -11498,6 +11632,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -11616,6 +11751,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -11700,6 +11836,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -11763,6 +11900,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[],
@@ -11810,6 +11948,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 101869,
         national_prefix_groups: 1,
+        national_prefix_first: 0x3f5,
         national_prefix_transform: Some("20\u{1}"),
         leading_digits: NONE,
         formats: &[Format {
@@ -11863,6 +12002,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 203,
         national_prefix_groups: 0,
+        national_prefix_first: 0x2,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -11926,6 +12066,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -11995,6 +12136,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -12068,6 +12210,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -12179,6 +12322,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 66642,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -12262,6 +12406,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -12334,6 +12479,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 17680,
         national_prefix_groups: 1,
+        national_prefix_first: 0x3fe,
         national_prefix_transform: Some("670\u{1}"),
         leading_digits: 165458,
         formats: &[],
@@ -12391,6 +12537,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -12453,6 +12600,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -12516,6 +12664,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 108126,
         national_prefix_groups: 1,
+        national_prefix_first: 0x1a,
         national_prefix_transform: Some("664\u{1}"),
         leading_digits: 167054,
         formats: &[],
@@ -12583,6 +12732,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -12651,6 +12801,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 109152,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -12730,6 +12881,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 109402,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -12787,6 +12939,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -12864,6 +13017,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 111048,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -12958,6 +13112,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -13048,6 +13203,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -13120,6 +13276,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -13201,6 +13358,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -13274,6 +13432,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -13331,6 +13490,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 114224,
         national_prefix_groups: 1,
+        national_prefix_first: 0x127,
         national_prefix_transform: Some("3\u{1}"),
         leading_digits: NONE,
         formats: &[
@@ -13398,6 +13558,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 114585,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -13481,6 +13642,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -13554,6 +13716,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -13738,6 +13901,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: 181006,
         formats: &[
@@ -13800,6 +13964,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -13893,6 +14058,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -13941,6 +14107,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -14009,6 +14176,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 117582,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -14104,6 +14272,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -14178,6 +14347,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -14262,6 +14432,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 119343,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -14348,6 +14519,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -14427,6 +14599,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 119851,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -14489,6 +14662,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -14608,6 +14782,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -14737,6 +14912,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -14839,6 +15015,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -14918,6 +15095,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 203,
         national_prefix_groups: 0,
+        national_prefix_first: 0x2,
         national_prefix_transform: None,
         leading_digits: 195366,
         formats: &[],
@@ -14970,6 +15148,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -15074,6 +15253,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -15131,6 +15311,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 124913,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -15194,6 +15375,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -15367,6 +15549,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -15444,6 +15627,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -15512,6 +15696,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -15598,6 +15783,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -15670,6 +15856,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 29340,
         national_prefix_for_parsing: 10345,
         national_prefix_groups: 0,
+        national_prefix_first: 0x100,
         national_prefix_transform: None,
         leading_digits: 205876,
         formats: &[
@@ -15801,6 +15988,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -15880,6 +16068,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -15961,6 +16150,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 129255,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -16024,6 +16214,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 129408,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -16072,6 +16263,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -16155,6 +16347,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -16387,6 +16580,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 131904,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -16499,6 +16693,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: 213438,
         formats: &[],
@@ -16556,6 +16751,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 132512,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -16662,6 +16858,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: 214776,
         formats: &[],
@@ -16734,6 +16931,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -16855,6 +17053,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -16913,6 +17112,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 133457,
         national_prefix_groups: 1,
+        national_prefix_first: 0x300,
         national_prefix_transform: Some("0549\u{1}"),
         leading_digits: NONE,
         formats: &[
@@ -17012,6 +17212,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -17069,6 +17270,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -17169,6 +17371,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -17233,6 +17436,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -17281,6 +17485,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -17339,6 +17544,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -17418,6 +17624,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 134965,
         national_prefix_groups: 1,
+        national_prefix_first: 0x22,
         national_prefix_transform: Some("721\u{1}"),
         leading_digits: 221248,
         formats: &[],
@@ -17460,6 +17667,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -17532,6 +17740,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -17584,6 +17793,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: 12430,
         formats: &[],
@@ -17646,6 +17856,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 135592,
         national_prefix_groups: 1,
+        national_prefix_first: 0x29e,
         national_prefix_transform: Some("649\u{1}"),
         leading_digits: 223080,
         formats: &[],
@@ -17688,6 +17899,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 135804,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -17736,6 +17948,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -17799,6 +18012,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 136296,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -17863,6 +18077,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 29340,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -17934,6 +18149,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[],
@@ -17991,6 +18207,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -18048,6 +18265,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 29340,
         national_prefix_for_parsing: 10345,
         national_prefix_groups: 0,
+        national_prefix_first: 0x100,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -18127,6 +18345,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -18185,6 +18404,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -18279,6 +18499,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -18406,6 +18627,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 139095,
         national_prefix_groups: 1,
+        national_prefix_first: 0x1de,
         national_prefix_transform: Some("868\u{1}"),
         leading_digits: 230720,
         formats: &[],
@@ -18448,6 +18670,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -18537,6 +18760,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 140674,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -18656,6 +18880,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 140862,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -18742,6 +18967,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -18823,6 +19049,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 141961,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -18902,6 +19129,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 203,
         national_prefix_groups: 0,
+        national_prefix_first: 0x2,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -18996,6 +19224,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 143279,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -19088,6 +19317,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -19166,6 +19396,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: 240786,
         formats: &[],
@@ -19228,6 +19459,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 49585,
         national_prefix_groups: 1,
+        national_prefix_first: 0xfe,
         national_prefix_transform: Some("784\u{1}"),
         leading_digits: 241580,
         formats: &[],
@@ -19285,6 +19517,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -19348,6 +19581,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 147230,
         national_prefix_groups: 1,
+        national_prefix_first: 0x1be,
         national_prefix_transform: Some("284\u{1}"),
         leading_digits: 242866,
         formats: &[],
@@ -19405,6 +19639,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 1502,
         national_prefix_for_parsing: 17680,
         national_prefix_groups: 1,
+        national_prefix_first: 0x3fe,
         national_prefix_transform: Some("340\u{1}"),
         leading_digits: 243392,
         formats: &[],
@@ -19467,6 +19702,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -19610,6 +19846,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -19673,6 +19910,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -19735,6 +19973,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 602,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -19809,6 +20048,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -19880,6 +20120,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -19947,6 +20188,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[],
@@ -20014,6 +20256,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -20102,6 +20345,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -20191,6 +20435,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: 67,
         national_prefix_for_parsing: 602,
         national_prefix_groups: 0,
+        national_prefix_first: 0x1,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -20271,6 +20516,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: NONE,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -20314,6 +20560,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: NONE,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -20362,6 +20609,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: NONE,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -20405,6 +20653,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: NONE,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -20448,6 +20697,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: NONE,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -20510,6 +20760,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: NONE,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -20604,6 +20855,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: NONE,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[
@@ -20677,6 +20929,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: NONE,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {
@@ -20720,6 +20973,7 @@ pub(crate) static TERRITORIES: [Territory; 254] = [
         international_prefix: NONE,
         national_prefix_for_parsing: NONE,
         national_prefix_groups: 0,
+        national_prefix_first: 0x0,
         national_prefix_transform: None,
         leading_digits: NONE,
         formats: &[Format {

@@ -72,6 +72,9 @@ pub(crate) struct Territory {
     pub(crate) international_prefix: u32,
     pub(crate) national_prefix_for_parsing: u32,
     pub(crate) national_prefix_groups: u8,
+    /// Bit `d` set when a national prefix can start with digit `d`; bit 10
+    /// when it can be empty.
+    pub(crate) national_prefix_first: u16,
     pub(crate) national_prefix_transform: Option<&'static str>,
     pub(crate) leading_digits: u32,
     pub(crate) formats: &'static [Format],
