@@ -227,5 +227,6 @@ mod tests {
         assert!(
             toml::from_str::<PhoneConfig>("source = { header = \"x\" }\nregion = \"GB\"").is_err()
         );
+        assert!(toml::from_str::<PhoneConfig>("source = { header = \"x\", extra = 1 }").is_err());
     }
 }
