@@ -104,12 +104,18 @@ where
     }
 }
 
-fn with_headers<B>(response: Response<B>, headers: Option<Fields>) -> Response<ResponseBody<B>> {
-    let mut response = response.map(ResponseBody::inner);
+/// The inner service's response in a [`ResponseBody`], with the fields.
+/// The fields go in before the body is re-wrapped, so the response is
+/// moved once, straight into the output.
+#[inline]
+fn with_headers<B>(
+    mut response: Response<B>,
+    headers: Option<Fields>,
+) -> Response<ResponseBody<B>> {
     if let Some(fields) = headers {
         let [policy, limit] = *fields;
         response.headers_mut().insert(RATELIMIT_POLICY, policy);
         response.headers_mut().insert(RATELIMIT, limit);
     }
-    response
+    response.map(ResponseBody::inner)
 }

@@ -49,6 +49,14 @@ impl Decision {
         }
     }
 
+    /// An allowed request of one policy, with its debt after the decision.
+    pub(crate) fn allowed_one(debt: u64) -> Self {
+        let mut decision = Self::open();
+        decision.has_state = true;
+        decision.debts[0] = debt;
+        decision
+    }
+
     /// A refused request without state (a fail-closed decision).
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn closed(wait: Duration) -> Self {
@@ -64,6 +72,28 @@ impl Decision {
     /// `Retry-After` in whole seconds: rounded up, never 0.
     pub(crate) fn retry_after_seconds(&self) -> u64 {
         ceil_seconds(u128::from(self.wait)).max(1)
+    }
+}
+
+/// What the in-memory limiter decided. An allowed request of a key already
+/// in a one-policy table carries only its time debt, so that the common
+/// path builds no whole [`Decision`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Checked {
+    /// Allowed, found in a one-policy table; the debt after the decision.
+    Allowed { debt: u64 },
+    /// Anything else.
+    Decided(Decision, Admission),
+}
+
+impl Checked {
+    /// The whole decision.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn into_decision(self) -> (Decision, Admission) {
+        match self {
+            Self::Allowed { debt } => (Decision::allowed_one(debt), Admission::Found),
+            Self::Decided(decision, admission) => (decision, admission),
+        }
     }
 }
 
@@ -118,18 +148,51 @@ impl MemoryLimiter {
         }
     }
 
-    /// Decides a request of `cost` for the key `hash`. The clock is read
-    /// with the key's shard locked; allowed requests are counted there
-    /// ([`allowed`](Self::allowed)).
-    #[inline]
+    /// Decides a request of `cost` for the key `hash`; allowed requests are
+    /// counted ([`allowed`](Self::allowed)).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn check(&self, hash: u64, cost: u32) -> Result<(Decision, Admission), Full> {
-        let clock = &self.clock;
-        self.table.with_state(
-            hash,
-            || clock.now_nanos(),
-            |tats, now| decide(&self.policies, tats, now, cost),
-            |decision| decision.allowed,
-        )
+        self.check_fast(hash, cost).map(Checked::into_decision)
+    }
+
+    /// [`check`](Self::check), with the common outcome kept small. The
+    /// clock is read after the key's state: a key already in a one-policy
+    /// table is decided without a lock (one compare-and-swap, retried with
+    /// a fresh state and a fresh clock read when another request of the
+    /// same key got in between); anything else with the key's shard locked.
+    #[inline]
+    pub(crate) fn check_fast(&self, hash: u64, cost: u32) -> Result<Checked, Full> {
+        let clock = &*self.clock;
+        if let [gcra] = &*self.policies
+            && self.table.lock_free()
+        {
+            let cost_time = gcra.interval.saturating_mul(u64::from(cost));
+            let found = self.table.update_found(
+                hash,
+                |tat| {
+                    let now = clock.now_nanos();
+                    let base = tat.max(now);
+                    if (base - now).saturating_add(cost_time) <= gcra.capacity {
+                        let next = base.saturating_add(cost_time);
+                        return (Checked::Allowed { debt: next - now }, Some(next));
+                    }
+                    let decision = decide(std::slice::from_ref(gcra), &mut [tat], now, cost);
+                    (Checked::Decided(decision, Admission::Found), None)
+                },
+                |checked| matches!(checked, Checked::Allowed { .. }),
+            );
+            if let Some(checked) = found {
+                return Ok(checked);
+            }
+        }
+        self.table
+            .with_state(
+                hash,
+                || clock.now_nanos(),
+                |tats, now| decide(&self.policies, tats, now, cost),
+                |decision| decision.allowed,
+            )
+            .map(|(decision, admission)| Checked::Decided(decision, admission))
     }
 
     /// How many requests [`check`](Self::check) allowed.

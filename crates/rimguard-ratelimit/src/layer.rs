@@ -15,7 +15,7 @@ use tower_layer::Layer as TowerLayer;
 
 use crate::clock::{Clock, MonotonicClock};
 use crate::future::{Fields, Refusal};
-use crate::gcra::{Decision, MAX_POLICIES, MemoryLimiter, Sweeper};
+use crate::gcra::{Checked, Decision, MAX_POLICIES, MemoryLimiter, Sweeper};
 use crate::headers::{RATELIMIT, RATELIMIT_POLICY, limit_field, policy_field};
 use crate::key::{ClientIpKey, Hashing, KeyExtractor, KeyWriter, PhoneKey, RequestView};
 use crate::quota::{Gcra, Policy, Quota};
@@ -556,6 +556,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Filters, exemptions and key extraction.
+    #[inline]
     pub(crate) fn precheck<B>(&self, request: &RequestView<'_>) -> Precheck<B> {
         if !self.applies_to(request) {
             return Precheck::Done(Verdict::Pass(None));
@@ -594,19 +595,39 @@ impl Shared {
             reason = "one backend without redis"
         )
     )]
+    #[inline]
     pub(crate) fn check_in_memory<B>(&self, check: &Check) -> Option<Verdict<B>> {
         let memory = match &self.backend {
             Backend::Memory(memory) => memory,
             #[cfg(feature = "redis")]
             Backend::Redis(_) => return None,
         };
-        Some(match memory.check(check.hash, check.cost) {
-            Ok((decision, admission)) => {
+        Some(match memory.check_fast(check.hash, check.cost) {
+            Ok(Checked::Allowed { debt }) => self.allowed(check, || Decision::allowed_one(debt)),
+            Ok(Checked::Decided(decision, admission)) => {
                 self.admitted(admission);
                 self.verdict(check, &decision, true)
             }
             Err(_) => self.table_full(check),
         })
+    }
+
+    /// The verdict on an allowed request (already counted), logged;
+    /// `decision` is made only when the fields go on allowed responses.
+    #[inline]
+    fn allowed<B>(&self, check: &Check, decision: impl FnOnce() -> Decision) -> Verdict<B> {
+        tracing::trace!(target: "rimguard::ratelimit", limiter = %self.name, key_kind = self.extractor.kind(), key = %self.fingerprint(check.identity), "request allowed");
+        if self.headers != Headers::Always {
+            return Verdict::Pass(None);
+        }
+        let decision = decision();
+        let fields = decision.has_state.then(|| {
+            Box::new([
+                self.policy_header.clone(),
+                limit_field(&self.policies, &self.gcra, &decision),
+            ])
+        });
+        Verdict::Pass(fields)
     }
 
     /// The verdict of a backend's decision, counted (unless the backend
@@ -617,21 +638,14 @@ impl Shared {
         decision: &Decision,
         counted: bool,
     ) -> Verdict<B> {
-        let key = self.fingerprint(check.identity);
         if decision.allowed {
             if !counted {
                 Counters::bump(&self.counters.allowed);
             }
-            tracing::trace!(target: "rimguard::ratelimit", limiter = %self.name, key_kind = self.extractor.kind(), key = %key, "request allowed");
-            let headers = (self.headers == Headers::Always && decision.has_state).then(|| {
-                Box::new([
-                    self.policy_header.clone(),
-                    limit_field(&self.policies, &self.gcra, decision),
-                ])
-            });
-            return Verdict::Pass(headers);
+            return self.allowed(check, || *decision);
         }
 
+        let key = self.fingerprint(check.identity);
         let violated = Violated(&self.policies, decision.violated);
         let retry_after = decision.retry_after_seconds();
         if self.shadow {

@@ -2,7 +2,7 @@
 //!
 //! One entry is a key's 64-bit keyed hash and one 8-byte theoretical
 //! arrival time (TAT) per policy: 16 bytes for one policy, 24 for two. The
-//! table is sharded (up to 64 shards, each behind its own lock on its own
+//! table is sharded (up to 64 shards, each with its own lock on its own
 //! cache line) and set-associative: a hash picks two buckets of eight
 //! slots in its shard, and the key lives in one of those sixteen slots; a
 //! new key goes to the emptier of its two buckets (the "power of two
@@ -25,11 +25,32 @@
 //!    closest to stale, evicting it ([`WhenFull::EvictStalest`], counted
 //!    and logged), or nothing at all ([`WhenFull::Refuse`]).
 //!
+//! # Concurrency
+//!
+//! Every word is an atomic. Only a thread holding the shard's lock changes
+//! which key a slot holds (insert, reclaim, evict, sweep). With a single
+//! policy, a key already in the table is decided without the lock
+//! ([`Table::update_found`]): its slot's key word is read, then its state
+//! word, then the key word again (a reassigned slot reads as another key),
+//! the clock is read, and the new state is written with one
+//! compare-and-swap that fails, and is retried with a fresh state and a
+//! fresh clock read, when anything changed the state in between. The
+//! state word holds the TAT XORed with the key's hash ("sealed"), so a
+//! compare-and-swap of a thread that still believes the slot is its own
+//! fails once another key took the slot, even when both TATs are equal.
+//! A thread that takes a slot from a key first clears the key word, then
+//! swaps the state word with a compare-and-swap, so an update of the old
+//! key in flight either lands first (and the taker sees it and starts
+//! over) or fails. With several policies, whose TATs must move together,
+//! every decision takes the shard's lock.
+//!
 //! A background sweeper empties stale slots so the key gauge shows live
 //! keys.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
+
+use crate::gcra::MAX_POLICIES;
 
 /// Slots per bucket.
 const WAYS: usize = 8;
@@ -75,18 +96,15 @@ pub(crate) struct Full;
 
 #[repr(align(64))]
 struct Shard {
-    state: Mutex<ShardState>,
-}
-
-struct ShardState {
-    words: Box<[u64]>,
-    /// The latest time read under this lock: a clock read that comes out
-    /// earlier (a TSC a few cycles behind on another core) is raised to
-    /// it, so the times one key's state sees never go backwards.
-    latest: u64,
-    /// Decisions the caller asked to count, kept under the lock so the
-    /// hot path pays no extra atomic operation.
-    counted: u64,
+    /// Decisions the caller asked to count.
+    counted: AtomicU64,
+    /// Taken to change which key a slot holds, and for every decision of
+    /// a table with several policies. It guards the latest time read under
+    /// it: a clock read that comes out earlier (a TSC a few cycles behind
+    /// on another core) is raised to it.
+    lock: Mutex<u64>,
+    /// Per slot: the key's hash (0: empty), then one sealed TAT per policy.
+    words: Box<[AtomicU64]>,
 }
 
 pub(crate) struct Table {
@@ -96,6 +114,12 @@ pub(crate) struct Table {
     buckets_per_shard: u32,
     len: AtomicUsize,
     when_full: WhenFull,
+}
+
+/// A TAT as stored for `hash`, or a stored TAT read back.
+#[inline]
+fn seal(tat: u64, hash: u64) -> u64 {
+    tat ^ hash
 }
 
 impl Table {
@@ -109,11 +133,9 @@ impl Table {
         let words_per_shard = buckets_per_shard as usize * WAYS * stride;
         let shards = (0..shards)
             .map(|_| Shard {
-                state: Mutex::new(ShardState {
-                    words: vec![0u64; words_per_shard].into_boxed_slice(),
-                    latest: 0,
-                    counted: 0,
-                }),
+                counted: AtomicU64::new(0),
+                lock: Mutex::new(0),
+                words: (0..words_per_shard).map(|_| AtomicU64::new(0)).collect(),
             })
             .collect();
         Self {
@@ -140,43 +162,152 @@ impl Table {
         self.capacity() * self.stride * 8 + self.shards.len() * size_of::<Shard>()
     }
 
-    /// Runs `decide` on the TATs of `hash` with the time `now()` read while
-    /// the key's shard is locked, and counts the outcome when `counts` says so.
+    /// Whether [`update_found`](Self::update_found) may be used: one policy.
+    pub(crate) fn lock_free(&self) -> bool {
+        self.stride == 2
+    }
+
+    /// Decides for a key already in a one-policy table without taking a
+    /// lock: `decide` gets the key's TAT (and reads the clock itself, after
+    /// the state was read) and returns the outcome and, when it moves the
+    /// state, the new TAT, written with a compare-and-swap; `decide` runs
+    /// again on a fresh TAT when the swap fails. `None` when the key is not
+    /// in the table (or is being moved): take [`with_state`](Self::with_state).
     #[inline]
+    pub(crate) fn update_found<R>(
+        &self,
+        hash: u64,
+        mut decide: impl FnMut(u64) -> (R, Option<u64>),
+        counts: impl FnOnce(&R) -> bool,
+    ) -> Option<R> {
+        debug_assert!(self.lock_free());
+        let (shard, first, second) = self.locate(hash);
+        let shard = &self.shards[shard];
+        let slot =
+            find(&shard.words, 2, hash, first).or_else(|| find(&shard.words, 2, hash, second))?;
+        let (key, state) = (&shard.words[slot * 2], &shard.words[slot * 2 + 1]);
+        loop {
+            let sealed = state.load(Ordering::Acquire);
+            // A slot taken by another key since `find` had its key word
+            // cleared before its state changed: read after the state, the
+            // key word tells.
+            if key.load(Ordering::Relaxed) != hash {
+                return None;
+            }
+            let (outcome, next) = decide(seal(sealed, hash));
+            let Some(next) = next else {
+                return Some(outcome);
+            };
+            if state
+                .compare_exchange_weak(
+                    sealed,
+                    seal(next, hash),
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+            {
+                if counts(&outcome) {
+                    shard.counted.fetch_add(1, Ordering::Relaxed);
+                }
+                return Some(outcome);
+            }
+        }
+    }
+
+    /// Runs `decide` on the TATs of `hash` with the time `now()` read while
+    /// the key's shard is locked, and counts the outcome when `counts` says
+    /// so. `decide` runs again (with a fresh time) when a lock-free update
+    /// of the same key got in between.
     pub(crate) fn with_state<R>(
         &self,
         hash: u64,
-        now: impl FnOnce() -> u64,
-        decide: impl FnOnce(&mut [u64], u64) -> R,
+        mut now: impl FnMut() -> u64,
+        mut decide: impl FnMut(&mut [u64], u64) -> R,
         counts: impl FnOnce(&R) -> bool,
     ) -> Result<(R, Admission), Full> {
         let (shard, first, second) = self.locate(hash);
-        let mut shard = self.shards[shard]
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let now = now().max(shard.latest);
-        shard.latest = now;
+        let shard = &self.shards[shard];
+        let mut latest = shard.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let policies = self.stride - 1;
+        loop {
+            let now = now().max(*latest);
+            *latest = now;
 
-        let (slot, admission) = self.find_or_admit(&mut shard.words, hash, first, second, now)?;
-        let state = &mut shard.words[slot * self.stride..(slot + 1) * self.stride];
-        if admission != Admission::Found {
-            state[0] = hash;
-            state[1..].fill(0);
+            let (slot, admission) = self.find_or_admit(&shard.words, hash, first, second, now)?;
+            let words = &shard.words[slot * self.stride..(slot + 1) * self.stride];
+            let old_key = words[0].load(Ordering::Relaxed);
+            let mut seen = [0u64; MAX_POLICIES];
+            let mut tats = [0u64; MAX_POLICIES];
+            for i in 0..policies {
+                seen[i] = words[1 + i].load(Ordering::Acquire);
+                if admission == Admission::Found {
+                    tats[i] = seal(seen[i], hash);
+                }
+            }
+            let before = tats;
+            let outcome = decide(&mut tats[..policies], now);
+
+            let moved = admission != Admission::Found || tats != before;
+            if moved && !self.store(words, old_key, hash, &seen, &tats, admission) {
+                continue;
+            }
+            if counts(&outcome) {
+                shard.counted.fetch_add(1, Ordering::Relaxed);
+            }
+            return Ok((outcome, admission));
         }
-        let outcome = decide(&mut state[1..], now);
-        shard.counted += u64::from(counts(&outcome));
-        Ok((outcome, admission))
     }
 
-    /// The outcomes counted by [`with_state`](Self::with_state), over all shards.
+    /// Writes `tats` as `hash`'s state into the slot `words`, whose key
+    /// word held `old_key` and whose state words held `seen`; `false` when
+    /// a lock-free update changed the state first (nothing is written).
+    /// The caller holds the shard's lock.
+    fn store(
+        &self,
+        words: &[AtomicU64],
+        old_key: u64,
+        hash: u64,
+        seen: &[u64; MAX_POLICIES],
+        tats: &[u64; MAX_POLICIES],
+        admission: Admission,
+    ) -> bool {
+        let taken = matches!(admission, Admission::Reclaimed | Admission::Evicted);
+        if self.lock_free() {
+            // Lock-free updates only happen to a slot whose key word
+            // holds a key, with a compare-and-swap on the state word.
+            if admission == Admission::Inserted {
+                words[1].store(seal(tats[0], hash), Ordering::Relaxed);
+                words[0].store(hash, Ordering::Release);
+                return true;
+            }
+            if taken {
+                words[0].store(0, Ordering::Relaxed);
+            }
+            let swapped = words[1]
+                .compare_exchange(
+                    seen[0],
+                    seal(tats[0], hash),
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
+                .is_ok();
+            if taken {
+                words[0].store(if swapped { hash } else { old_key }, Ordering::Release);
+            }
+            return swapped;
+        }
+        for (word, &tat) in words[1..].iter().zip(tats) {
+            word.store(seal(tat, hash), Ordering::Relaxed);
+        }
+        words[0].store(hash, Ordering::Release);
+        true
+    }
+
+    /// The outcomes counted by [`with_state`](Self::with_state) and
+    /// [`update_found`](Self::update_found), over all shards.
     pub(crate) fn counted(&self) -> u64 {
-        let count = |s: &Shard| {
-            s.state
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .counted
-        };
+        let count = |s: &Shard| s.counted.load(Ordering::Relaxed);
         self.shards.iter().map(count).sum()
     }
 
@@ -184,17 +315,52 @@ impl Table {
     pub(crate) fn sweep(&self, now: impl Fn() -> u64) -> usize {
         let mut swept = 0;
         for shard in self.shards.iter() {
-            let mut shard = shard.state.lock().unwrap_or_else(PoisonError::into_inner);
-            let now = now().max(shard.latest);
-            for state in shard.words.chunks_exact_mut(self.stride) {
-                if state[0] != 0 && is_stale(&state[1..], now) {
-                    state[0] = 0;
-                    swept += 1;
+            let mut latest = shard.lock.lock().unwrap_or_else(PoisonError::into_inner);
+            let now = now().max(*latest);
+            *latest = now;
+            for words in shard.words.chunks_exact(self.stride) {
+                let key = words[0].load(Ordering::Relaxed);
+                if key == 0 || !self.is_stale(words, now) {
+                    continue;
                 }
+                if self.lock_free() {
+                    // Clear the key, then change the state so that an
+                    // update in flight fails; if one landed first, the key
+                    // is live again: put it back.
+                    words[0].store(0, Ordering::Relaxed);
+                    let seen = words[1].load(Ordering::Acquire);
+                    let state = seal(seen, key);
+                    let cleared = state <= now
+                        && words[1]
+                            .compare_exchange(seen, !seen, Ordering::AcqRel, Ordering::Relaxed)
+                            .is_ok();
+                    if !cleared {
+                        words[0].store(key, Ordering::Release);
+                        continue;
+                    }
+                } else {
+                    words[0].store(0, Ordering::Relaxed);
+                }
+                swept += 1;
             }
         }
         self.len.fetch_sub(swept, Ordering::Relaxed);
         swept
+    }
+
+    /// Whether every TAT of the occupied slot `words` is at or before `now`.
+    fn is_stale(&self, words: &[AtomicU64], now: u64) -> bool {
+        self.latest_tat(words) <= now
+    }
+
+    /// The latest TAT of the occupied slot `words`.
+    fn latest_tat(&self, words: &[AtomicU64]) -> u64 {
+        let key = words[0].load(Ordering::Relaxed);
+        words[1..]
+            .iter()
+            .map(|w| seal(w.load(Ordering::Acquire), key))
+            .max()
+            .unwrap_or(0)
     }
 
     #[inline]
@@ -208,42 +374,38 @@ impl Table {
         (shard, first, second)
     }
 
+    /// Finds or makes a slot for `hash`; the caller holds the shard's lock.
     fn find_or_admit(
         &self,
-        words: &mut [u64],
+        words: &[AtomicU64],
         hash: u64,
         first: usize,
         second: usize,
         now: u64,
     ) -> Result<(usize, Admission), Full> {
         let stride = self.stride;
-        let bucket =
-            |b: usize| words[b * WAYS * stride..(b + 1) * WAYS * stride].chunks_exact(stride);
-        let find = |b: usize, wanted: u64| {
-            bucket(b)
-                .position(|slot| slot[0] == wanted)
-                .map(|i| b * WAYS + i)
-        };
-
-        if let Some(slot) = find(first, hash).or_else(|| find(second, hash)) {
+        if let Some(slot) =
+            find(words, stride, hash, first).or_else(|| find(words, stride, hash, second))
+        {
             return Ok((slot, Admission::Found));
         }
-        let empties = |b: usize| bucket(b).filter(|slot| slot[0] == 0).count();
+        let empties = |b: usize| {
+            (b * WAYS..(b + 1) * WAYS)
+                .filter(|&slot| words[slot * stride].load(Ordering::Relaxed) == 0)
+                .count()
+        };
         let emptier = if empties(second) > empties(first) {
             second
         } else {
             first
         };
-        if let Some(slot) = find(emptier, 0) {
+        if let Some(slot) = find(words, stride, 0, emptier) {
             self.len.fetch_add(1, Ordering::Relaxed);
             return Ok((slot, Admission::Inserted));
         }
 
         let slots = || (first * WAYS..(first + 1) * WAYS).chain(second * WAYS..(second + 1) * WAYS);
-        let latest = |slot: usize| {
-            let state = &words[slot * self.stride + 1..(slot + 1) * self.stride];
-            state.iter().copied().max().unwrap_or(0)
-        };
+        let latest = |slot: usize| self.latest_tat(&words[slot * stride..(slot + 1) * stride]);
         let stalest = slots()
             .min_by_key(|&slot| latest(slot))
             .expect("two buckets hold 16 slots");
@@ -257,8 +419,14 @@ impl Table {
     }
 }
 
-fn is_stale(tats: &[u64], now: u64) -> bool {
-    tats.iter().all(|&tat| tat <= now)
+/// The slot of bucket `bucket` whose key word is `wanted`.
+#[inline]
+fn find(words: &[AtomicU64], stride: usize, wanted: u64, bucket: usize) -> Option<usize> {
+    let start = bucket * WAYS;
+    words[start * stride..(start + WAYS) * stride]
+        .chunks_exact(stride)
+        .position(|slot| slot[0].load(Ordering::Relaxed) == wanted)
+        .map(|i| start + i)
 }
 
 /// Maps `x` uniformly onto `0..n` without a division.

@@ -1,0 +1,114 @@
+//! A fixed number of calls through one contender, for instruction counts
+//! under valgrind (load-independent, unlike wall-clock time). Run the
+//! binary twice with different `CALLS` and divide the difference in
+//! instructions by the difference in calls:
+//!
+//! ```text
+//! cargo bench -p rimguard-ratelimit --bench hot_path --no-run
+//! CONTENDER=rimguard KEYS=1 CALLS=100000 valgrind --tool=callgrind target/release/deps/hot_path-…
+//! ```
+//!
+//! `CONTENDER` is `bare`, `rimguard` or `tower_governor`; `KEYS` the
+//! number of live keys cycled through (prefilled before the timed calls).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use http::{Request, Response};
+use rimguard_core::ClientIp;
+use rimguard_ratelimit::{ClientIpKey, Quota, RateLimitLayer};
+use tower::{Layer, Service, service_fn};
+use tower_governor::GovernorLayer;
+use tower_governor::governor::GovernorConfigBuilder;
+
+fn addr(i: u32) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i))
+}
+
+fn request(i: u32) -> Request<Body> {
+    let mut request = Request::new(Body::empty());
+    request
+        .extensions_mut()
+        .insert(ClientIp::from_peer(addr(i)));
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(SocketAddr::new(addr(i), 40_000)));
+    request
+}
+
+async fn bare(_: Request<Body>) -> Result<Response<Body>, Infallible> {
+    Ok(Response::new(Body::empty()))
+}
+
+fn run<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the benched services never wait"),
+    }
+}
+
+fn drive<S, B>(mut service: S, keys: u32, calls: u32)
+where
+    S: Service<Request<Body>, Response = Response<B>, Error = Infallible>,
+{
+    for i in 0..keys {
+        drop(run(service.call(request(i))));
+    }
+    for i in 0..calls {
+        let response = run(service.call(request(i % keys))).expect("infallible");
+        drop(black_box(response));
+    }
+}
+
+fn env(name: &str, default: u32) -> u32 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let contender = std::env::var("CONTENDER").unwrap_or_else(|_| "rimguard".to_owned());
+    let keys = env("KEYS", 1).max(1);
+    let calls = env("CALLS", 100_000);
+    match contender.as_str() {
+        "bare" => drive(service_fn(bare), keys, calls),
+        "rimguard" => {
+            let layer = RateLimitLayer::builder(ClientIpKey::new())
+                .quota(Quota::per_second(
+                    NonZeroU32::new(1_000_000_000).expect("not zero"),
+                ))
+                .max_keys((keys as usize * 3 / 2).max(64))
+                .sweep_every(None)
+                .build()
+                .expect("a valid bench limiter");
+            drive(layer.layer(service_fn(bare)), keys, calls);
+            assert_eq!(layer.stats().limited, 0, "every request passes");
+        }
+        "tower_governor" => {
+            let config = GovernorConfigBuilder::default()
+                .per_nanosecond(1)
+                .burst_size(1_000_000_000)
+                .finish()
+                .expect("a valid tower_governor config");
+            drive(
+                GovernorLayer::new(Arc::new(config)).layer(service_fn(bare)),
+                keys,
+                calls,
+            );
+        }
+        other => panic!("unknown CONTENDER {other}"),
+    }
+}
