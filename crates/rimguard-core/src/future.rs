@@ -1,4 +1,11 @@
-//! [`ResponseFuture`], the future of [`ClientIpService`](super::ClientIpService).
+//! [`ResponseFuture`], the future of a layer that either passes a request on
+//! or answers it with a rejection.
+//!
+//! Every rimguard layer that refuses requests has the same future: the inner
+//! service's future, its body wrapped in [`ResponseBody::inner`], or a
+//! response the layer wrote at once. This type is that future, shared so
+//! that each layer names it (`pub use rimguard_core::future::ResponseFuture`)
+//! instead of writing it again.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,7 +18,7 @@ use crate::ResponseBody;
 
 pin_project! {
     /// The response of the inner service, or the rejection written by the
-    /// client IP layer.
+    /// layer.
     #[derive(Debug)]
     pub struct ResponseFuture<F, B> {
         #[pin]
@@ -29,13 +36,17 @@ pin_project! {
 }
 
 impl<F, B> ResponseFuture<F, B> {
-    pub(crate) fn inner(future: F) -> Self {
+    /// Passes the request on: the inner service's `future`, with its body
+    /// wrapped in [`ResponseBody::inner`].
+    pub fn inner(future: F) -> Self {
         Self {
             kind: Kind::Inner { future },
         }
     }
 
-    pub(crate) fn rejected(response: Response<ResponseBody<B>>) -> Self {
+    /// Answers at once with `response`, usually a
+    /// [`Rejection`](crate::Rejection)'s.
+    pub fn rejected(response: Response<ResponseBody<B>>) -> Self {
         Self {
             kind: Kind::Rejected {
                 response: Some(response),

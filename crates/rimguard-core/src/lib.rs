@@ -53,6 +53,7 @@
 pub mod body;
 pub mod client_ip;
 pub mod config;
+pub mod future;
 pub mod identity;
 pub mod rejection;
 

@@ -198,7 +198,6 @@ use std::net::IpAddr;
 use http::HeaderName;
 
 mod config;
-mod future;
 mod layer;
 mod parse;
 mod resolver;
@@ -206,8 +205,8 @@ mod service;
 mod strategy;
 mod trusted;
 
+pub use crate::future::ResponseFuture;
 pub use config::{ClientIpConfig, StrategyName};
-pub use future::ResponseFuture;
 pub use layer::ClientIpLayer;
 pub use resolver::{ClientIpBuilder, ClientIpResolver, peer_addr};
 pub use service::ClientIpService;
