@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use rimguard_redact::{Redactor, ScrubbingMakeWriter, credential_patterns, rules};
 
@@ -198,47 +198,102 @@ fn scrub_throughput(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("scrub");
     group.throughput(Throughput::Bytes(bytes as u64));
-    group.bench_function("redactor", |b| {
-        b.iter(|| {
-            for line in &lines {
-                black_box(redactor.scrub_bytes(black_box(line.as_bytes())));
-            }
-        })
-    });
-    group.bench_function("naive_regex_set", |b| {
-        b.iter(|| {
-            for line in &lines {
-                black_box(naive.scrub(black_box(line.as_bytes())));
-            }
-        })
-    });
+    group.bench_function("redactor", |b| b.iter(|| redactor_pass(&lines, &redactor)));
+    group.bench_function("naive_regex_set", |b| b.iter(|| naive_pass(&lines, &naive)));
     group.finish();
 }
 
 /// The machine the figures come from is shared and its load moves within
 /// seconds, so besides criterion's figures (one engine after the other),
-/// this prints the best of twenty rounds in which the two alternate.
+/// this times 31 rounds in which the two alternate, and prints the median
+/// of each and the median of the per-round ratios (each round's two times
+/// are taken a few milliseconds apart, under nearly the same load), with
+/// the best round of each for comparison.
 fn interleaved(lines: &[String], bytes: usize, redactor: &Redactor, naive: &Naive) {
-    let (mut fast, mut slow) = (f64::MAX, f64::MAX);
-    for _ in 0..20 {
+    const ROUNDS: usize = 31;
+    let mut fast = Vec::with_capacity(ROUNDS);
+    let mut slow = Vec::with_capacity(ROUNDS);
+    for _ in 0..ROUNDS {
         let start = Instant::now();
-        for line in lines {
-            black_box(redactor.scrub_bytes(black_box(line.as_bytes())));
-        }
-        fast = fast.min(start.elapsed().as_secs_f64());
+        redactor_pass(lines, redactor);
+        fast.push(start.elapsed().as_secs_f64());
         let start = Instant::now();
-        for line in lines {
-            black_box(naive.scrub(black_box(line.as_bytes())));
-        }
-        slow = slow.min(start.elapsed().as_secs_f64());
+        naive_pass(lines, naive);
+        slow.push(start.elapsed().as_secs_f64());
     }
+    let mut ratios: Vec<f64> = slow.iter().zip(&fast).map(|(s, f)| s / f).collect();
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let ratio = median(&mut ratios);
+    let (worst_ratio, best_ratio) = (ratios[0], ratios[ratios.len() - 1]);
     let mb = bytes as f64 / 1e6;
-    eprintln!(
-        "interleaved best of 20: redactor {:.0} MB/s, naive RegexSet {:.0} MB/s, ratio {:.1}",
-        mb / fast,
-        mb / slow,
-        slow / fast
+    let (best_fast, best_slow) = (
+        fast.iter().copied().fold(f64::MAX, f64::min),
+        slow.iter().copied().fold(f64::MAX, f64::min),
     );
+    eprintln!(
+        "interleaved, {ROUNDS} rounds: median redactor {:.0} MB/s, naive RegexSet {:.0} MB/s; \
+         median per-round ratio {ratio:.1} (range {worst_ratio:.1}-{best_ratio:.1}); \
+         best rounds {:.0} vs {:.0} MB/s, ratio of bests {:.1}",
+        mb / median(&mut fast),
+        mb / median(&mut slow),
+        mb / best_fast,
+        mb / best_slow,
+        best_slow / best_fast,
+    );
+}
+
+/// One pass of the redactor over the corpus (a separate function, so
+/// callgrind can count it alone: `--toggle-collect=*redactor_pass*`).
+#[inline(never)]
+fn redactor_pass(lines: &[String], redactor: &Redactor) {
+    for line in lines {
+        black_box(redactor.scrub_bytes(black_box(line.as_bytes())));
+    }
+}
+
+/// One pass of the baseline over the corpus (`--toggle-collect=*naive_pass*`).
+#[inline(never)]
+fn naive_pass(lines: &[String], naive: &Naive) {
+    for line in lines {
+        black_box(naive.scrub(black_box(line.as_bytes())));
+    }
+}
+
+/// With `RIMGUARD_REDACT_PROFILE=redactor` (or `naive`) in the environment,
+/// the bench binary builds the corpus, scrubs it once to warm up (the
+/// verifiers' and the baseline's lazy DFA caches), then runs that engine's
+/// pass three times and exits, for `valgrind --tool=callgrind
+/// --toggle-collect=*redactor_pass*` (or `*naive_pass*`): instruction
+/// counts do not depend on the machine's load. Returns false when the
+/// variable is not set.
+fn profile_run() -> bool {
+    let Ok(which) = std::env::var("RIMGUARD_REDACT_PROFILE") else {
+        return false;
+    };
+    let (secrets, lines) = corpus();
+    let bytes: usize = lines.iter().map(String::len).sum();
+    match which.as_str() {
+        "redactor" => {
+            let redactor = redactor(&secrets);
+            for line in &lines {
+                black_box(redactor.scrub_bytes(black_box(line.as_bytes())));
+            }
+            (0..3).for_each(|_| redactor_pass(&lines, &redactor));
+        }
+        "naive" => {
+            let naive = Naive::new(&secrets);
+            for line in &lines {
+                black_box(naive.scrub(black_box(line.as_bytes())));
+            }
+            (0..3).for_each(|_| naive_pass(&lines, &naive));
+        }
+        other => panic!("RIMGUARD_REDACT_PROFILE is `redactor` or `naive`, not `{other}`"),
+    }
+    eprintln!("{which}: 3 passes over {bytes} bytes");
+    true
 }
 
 fn event_cost(c: &mut Criterion) {
@@ -300,4 +355,10 @@ criterion_group! {
     config = config();
     targets = scrub_throughput, event_cost
 }
-criterion_main!(benches);
+fn main() {
+    if profile_run() {
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

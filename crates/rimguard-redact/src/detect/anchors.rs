@@ -1,8 +1,9 @@
 //! Literal anchors, found by sampling the text every two bytes.
 //!
-//! Every anchor of three bytes or more covers, wherever it occurs, the
-//! text's two-byte block at an even position, as the anchor's bytes `k`–`k+1`
-//! or `k+1`–`k+2`, for any `k` that fits (the quietest one is used). The index marks those two-byte blocks in a 64 Ki-bit table (8 KiB,
+//! Wherever an anchor of three bytes or more occurs, one of its two-byte
+//! blocks at an even offset or one at an odd offset lies at an even text
+//! position. The index marks one block of each parity per anchor, the
+//! rarest in log text (see [`commonness`]), in a 64 Ki-bit table (8 KiB,
 //! direct, no hashing); scanning reads one `u16` per two bytes of text and
 //! tests one bit, and only a marked block leads to a comparison of the
 //! anchors that have it. A two-byte anchor (`SK`) also marks every block
@@ -24,21 +25,144 @@ pub(crate) struct AnchorIndex {
     literals: Vec<Box<[u8]>>,
 }
 
-/// Where in `literal` to take the two overlapping blocks that find it:
-/// any `k` with `k + 3 <= len` works (one of `k`, `k + 1` lands on an even
-/// text position). The pair with the fewest lower-case letters is chosen,
-/// since those pairs are everywhere in log text (`li` of `client`, `ap` of
-/// `/api`) and each hit costs a comparison.
-fn quietest_pair(literal: &[u8]) -> usize {
-    let noise = |k: usize| {
-        literal[k..k + 3]
-            .iter()
-            .filter(|b| b.is_ascii_lowercase())
-            .count()
+/// Words that fill log lines (tracing's JSON keys, HTTP methods and
+/// headers, levels, common field names and verbs): a block that occurs in
+/// one of them is a poor choice of block for an anchor, since every probe
+/// that lands on it costs a comparison.
+const LOG_WORDS: &[&str] = &[
+    "timestamp",
+    "level",
+    "fields",
+    "message",
+    "target",
+    "span",
+    "spans",
+    "name",
+    "thread",
+    "method",
+    "path",
+    "uri",
+    "version",
+    "status",
+    "latency",
+    "duration",
+    "elapsed",
+    "client",
+    "server",
+    "request",
+    "response",
+    "headers",
+    "body",
+    "error",
+    "warning",
+    "debug",
+    "trace",
+    "info",
+    "GET",
+    "POST",
+    "PUT",
+    "PATCH",
+    "DELETE",
+    "HEAD",
+    "OPTIONS",
+    "HTTP/1.1",
+    "HTTP/2",
+    "INFO",
+    "WARN",
+    "ERROR",
+    "DEBUG",
+    "TRACE",
+    "true",
+    "false",
+    "null",
+    "/api/v1/",
+    "id",
+    "user",
+    "account",
+    "order",
+    "orders",
+    "customer",
+    "payment",
+    "webhook",
+    "shop",
+    "session",
+    "connection",
+    "upstream",
+    "backend",
+    "service",
+    "allowed",
+    "rejected",
+    "refused",
+    "failed",
+    "started",
+    "finished",
+    "completed",
+    "retrying",
+    "timeout",
+    "closed",
+    "accepted",
+    "sent",
+    "received",
+    "application/json",
+    "text/html",
+    "content-type",
+    "content-length",
+    "host",
+    "user-agent",
+    "accept",
+    "encoding",
+    "origin",
+    "referer",
+    "forwarded",
+    "request_id",
+    "client_ip",
+    "trace_id",
+    "span_id",
+    "user_id",
+    "latency_ms",
+];
+
+/// How common the byte `b` is in log text, roughly: lower-case letters
+/// (by their frequency in English and identifiers), digits and the
+/// punctuation of log formats are common, capitals and other bytes rare.
+fn commonness(b: u8) -> u32 {
+    match b {
+        b'e' | b't' | b'a' | b'o' | b'i' | b'n' | b's' | b'r' => 6,
+        b'l' | b'c' | b'd' | b'u' | b'm' | b'p' | b'h' => 5,
+        b'0'..=b'9' | b' ' | b'"' | b':' | b',' | b'=' | b'.' | b'-' | b'/' | b'_' => 5,
+        b'g' | b'f' | b'y' | b'w' | b'b' | b'v' => 4,
+        b'k' | b'x' | b'j' | b'q' | b'z' | b'A'..=b'Z' => 2,
+        _ => 1,
+    }
+}
+
+/// A cost for marking the block `pair`: how often it is likely to turn up
+/// in log text.
+fn block_cost(pair: [u8; 2], log_blocks: &std::collections::BTreeSet<[u8; 2]>) -> u32 {
+    let in_log_words = if log_blocks.contains(&pair) { 100 } else { 0 };
+    in_log_words + commonness(pair[0]) * commonness(pair[1])
+}
+
+/// The offsets in `literal` of the two blocks that find it: the cheapest
+/// block at an even offset and the cheapest at an odd offset (see
+/// [`block_cost`]). An occurrence at an even text position is found by the
+/// first, one at an odd position by the second.
+fn chosen_blocks(literal: &[u8], log_blocks: &std::collections::BTreeSet<[u8; 2]>) -> [usize; 2] {
+    let cheapest = |first: usize| {
+        (first..literal.len() - 1)
+            .step_by(2)
+            .min_by_key(|k| (block_cost([literal[*k], literal[*k + 1]], log_blocks), *k))
+            .expect("a literal of three bytes or more has blocks of both parities")
     };
-    (0..=literal.len() - 3)
-        .min_by_key(|k| (noise(*k), *k))
-        .expect("a literal of three bytes or more")
+    [cheapest(0), cheapest(1)]
+}
+
+/// Every two-byte block of [`LOG_WORDS`].
+fn log_blocks() -> std::collections::BTreeSet<[u8; 2]> {
+    LOG_WORDS
+        .iter()
+        .flat_map(|w| w.as_bytes().windows(2).map(|p| [p[0], p[1]]))
+        .collect()
 }
 
 fn block(hay: &[u8], at: usize) -> u16 {
@@ -49,20 +173,18 @@ impl AnchorIndex {
     /// Indexes `literals` (each at least two bytes long).
     pub(crate) fn new(literals: &[Vec<u8>]) -> Self {
         let mut blocks: std::collections::BTreeMap<u16, Vec<(u16, i8)>> = Default::default();
+        let log_blocks = log_blocks();
         for (id, literal) in literals.iter().enumerate() {
             let id = u16::try_from(id).expect("fewer than 2^16 anchors");
             assert!(literal.len() >= 2, "anchors are at least two bytes long");
             if literal.len() >= 3 {
-                let k = quietest_pair(literal);
-                let offset = |k: usize| i8::try_from(k).expect("anchors are short");
-                blocks
-                    .entry(block(literal, k))
-                    .or_default()
-                    .push((id, offset(k)));
-                blocks
-                    .entry(block(literal, k + 1))
-                    .or_default()
-                    .push((id, offset(k + 1)));
+                for k in chosen_blocks(literal, &log_blocks) {
+                    let offset = i8::try_from(k).expect("anchors are short");
+                    blocks
+                        .entry(block(literal, k))
+                        .or_default()
+                        .push((id, offset));
+                }
             } else {
                 blocks.entry(block(literal, 0)).or_default().push((id, 0));
                 for before in 0..=u8::MAX {

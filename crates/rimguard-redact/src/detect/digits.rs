@@ -75,8 +75,8 @@ fn at_most(x: u64, hi: u8) -> u64 {
     !x.wrapping_add(u64::from(0x7f - hi) * ONES) & HIGHS
 }
 
-/// The high bit of each byte of `x` equal to `c`.
-fn equal(x: u64, c: u8) -> u64 {
+/// The high bit of each byte of `x` equal to `c` (exact, for any bytes).
+pub(crate) fn equal(x: u64, c: u8) -> u64 {
     let y = x ^ (u64::from(c) * ONES);
     !(((y & !HIGHS).wrapping_add(!HIGHS)) | y) & HIGHS
 }

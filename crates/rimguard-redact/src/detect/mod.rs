@@ -188,7 +188,6 @@ impl Engine {
     pub(crate) fn find(&self, hay: &[u8]) -> Vec<Span> {
         let mut out = Vec::new();
         self.sample(hay, &mut out);
-        self.names.scan(hay, &mut out);
         if self.settings.cards || self.settings.phones {
             digits::scan(hay, self.settings.cards, self.settings.phones, &mut out);
         }
@@ -198,25 +197,37 @@ impl Engine {
         out
     }
 
-    /// The secrets and anchors passes in one: each eight bytes of text are
-    /// read once, as two four-byte blocks for the secrets and four two-byte
-    /// blocks for the anchors.
+    /// The secrets, anchors and names passes in one: each eight bytes of
+    /// text are read once, as one or two four-byte blocks for the secrets,
+    /// four two-byte blocks for the anchors, and a word in which the `=`
+    /// and `:` before which names end are found (no `memchr` call per
+    /// separator).
     fn sample(&self, hay: &[u8], out: &mut Vec<Span>) {
         let mut anchors = Vec::new();
         let mut found = |anchor: usize, start: usize| anchors.push((anchor, start));
+        let mut resume = 0;
         let chunks = hay.chunks_exact(8);
         let tail = hay.len() - chunks.remainder().len();
+        let both_halves = self.secrets.as_ref().is_some_and(|s| s.stride() == 4);
         for (i, chunk) in chunks.enumerate() {
             let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
             let at = 8 * i;
             if let Some(index) = &self.secrets {
                 index.probe(hay, at, word as u32, out);
-                index.probe(hay, at + 4, (word >> 32) as u32, out);
+                if both_halves {
+                    index.probe(hay, at + 4, (word >> 32) as u32, out);
+                }
             }
             if let Some(index) = &self.anchors {
                 for k in 0..4 {
                     index.probe(hay, at + 2 * k, (word >> (16 * k)) as u16, &mut found);
                 }
+            }
+            let mut seps = digits::equal(word, b'=') | digits::equal(word, b':');
+            while seps != 0 {
+                let sep = at + (seps.trailing_zeros() / 8) as usize;
+                seps &= seps - 1;
+                self.names.at_separator(hay, sep, &mut resume, out);
             }
         }
         if let Some(index) = &self.secrets
@@ -233,6 +244,11 @@ impl Engine {
                     u16::from_le_bytes([hay[at], hay[at + 1]]),
                     &mut found,
                 );
+            }
+        }
+        for sep in tail..hay.len() {
+            if matches!(hay[sep], b'=' | b':') {
+                self.names.at_separator(hay, sep, &mut resume, out);
             }
         }
 
@@ -377,6 +393,78 @@ mod tests {
             for b in &anchors {
                 assert!(a == b || !b.starts_with(a), "{a} is a prefix of {b}");
             }
+        }
+    }
+
+    #[test]
+    fn the_fused_pass_finds_what_the_separate_passes_find() {
+        let names: BTreeMap<String, KeyRule> = ["password", "api_key", "token", "pin"]
+            .iter()
+            .map(|n| {
+                let rule = KeyRule {
+                    field: true,
+                    query: true,
+                    extent: keys::Extent::Token,
+                };
+                ((*n).to_owned(), rule)
+            })
+            .collect();
+        let secret: &[u8] = b"s3cr3t-value-1234";
+        let settings = Settings {
+            credentials: true,
+            cards: false,
+            phones: false,
+            emails: false,
+        };
+        let engine = Engine::new(&[secret], &names, settings);
+        let pieces: [&[u8]; 12] = [
+            b"password=",
+            b"\"api_key\":\"",
+            b"token: ",
+            b"=",
+            b":",
+            b" ",
+            b"x",
+            b"ghp_",
+            b"s3cr3t-value-1234",
+            b"pin=12",
+            b"\n",
+            b"&token=",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..400 {
+            let mut text = Vec::new();
+            for _ in 0..(seed % 13) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.extend_from_slice(pieces[(seed % pieces.len() as u64) as usize]);
+                text.extend(std::iter::repeat_n(b'a', (seed >> 20) as usize % 10));
+            }
+            let mut fused = Vec::new();
+            engine.sample(&text, &mut fused);
+            let mut separate = Vec::new();
+            if let Some(index) = &engine.secrets {
+                index.scan(&text, &mut separate);
+            }
+            let mut anchors = Vec::new();
+            if let Some(index) = &engine.anchors {
+                index.scan(&text, |a, s| anchors.push((a, s)));
+            }
+            for (anchor, start) in anchors {
+                let span = match &engine.anchor_targets[anchor] {
+                    Anchor::Patterns(p) => p.iter().find_map(|p| verify(&text, start, *p)),
+                    Anchor::Scheme(len) => keys::token_after_scheme(&text, start, start + len),
+                };
+                separate.extend(span);
+            }
+            engine.names.scan(&text, &mut separate);
+            let key = |s: &Span| (s.start, s.end, format!("{:?}", s.hit));
+            fused.sort_by_key(key);
+            fused.dedup();
+            separate.sort_by_key(key);
+            separate.dedup();
+            assert_eq!(fused, separate, "in {:?}", String::from_utf8_lossy(&text));
         }
     }
 

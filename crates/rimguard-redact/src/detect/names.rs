@@ -28,7 +28,18 @@ fn ending(bytes: &[u8], short_names: bool) -> usize {
         let first = if bytes.len() >= 2 { lower(2) } else { 0 };
         return (first << 8 | lower(1)) as usize;
     }
-    let key = lower(3) << 16 | lower(2) << 8 | lower(1);
+    ending_of(
+        bytes[bytes.len() - 3],
+        bytes[bytes.len() - 2],
+        bytes[bytes.len() - 1],
+    )
+}
+
+/// The filter slot of a name ending in the three bytes `a`, `b`, `c`.
+#[inline]
+fn ending_of(a: u8, b: u8, c: u8) -> usize {
+    let lower = |b: u8| u32::from(b.to_ascii_lowercase());
+    let key = lower(a) << 16 | lower(b) << 8 | lower(c);
     (key.wrapping_mul(0x9e37_79b1) >> 16) as usize
 }
 
@@ -40,8 +51,20 @@ impl std::fmt::Debug for NameIndex {
     }
 }
 
+/// The bytes a name is made of: ASCII letters, digits, `_`, `-` and `.`.
+const NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+        b += 1;
+    }
+    table
+};
+
 fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+    NAME_BYTES[usize::from(b)]
 }
 
 impl NameIndex {
@@ -65,33 +88,70 @@ impl NameIndex {
         }
     }
 
-    /// Finds the values of sensitive names in `hay`.
+    /// Finds the values of sensitive names in `hay`: the whole pass on its
+    /// own, with `memchr`. The engine finds the separators in its sampling
+    /// pass instead and calls [`at_separator`](Self::at_separator).
+    #[cfg(test)]
     pub(crate) fn scan(&self, hay: &[u8], out: &mut Vec<Span>) {
         let mut resume = 0;
         for sep in memchr::memchr2_iter(b'=', b':', hay) {
-            if sep < resume {
-                continue;
-            }
-            if let Some(span) = self.value_before(hay, sep) {
-                resume = span.end;
-                out.push(span);
-            }
+            self.at_separator(hay, sep, &mut resume, out);
+        }
+    }
+
+    /// Looks at the `=` or `:` at `sep`; separators must come in increasing
+    /// order, and `resume` (0 at first) is where the last value found ends:
+    /// a separator inside it is skipped.
+    #[inline]
+    pub(crate) fn at_separator(
+        &self,
+        hay: &[u8],
+        sep: usize,
+        resume: &mut usize,
+        out: &mut Vec<Span>,
+    ) {
+        if sep < *resume {
+            return;
+        }
+        if let Some(span) = self.value_before(hay, sep) {
+            *resume = span.end;
+            out.push(span);
         }
     }
 
     /// The value after the sensitive name that ends before the separator
     /// at `sep`, if that word is one.
+    ///
+    /// Most separators follow no sensitive name: this first part, inlined,
+    /// turns them away on the last three bytes of the word alone.
+    #[inline]
     fn value_before(&self, hay: &[u8], sep: usize) -> Option<Span> {
         let end = name_end(hay, sep);
-        let tail = &hay[end.saturating_sub(3)..end];
-        let inside = tail.iter().rev().take_while(|b| is_name_byte(**b)).count();
-        if inside == 0 {
-            return None;
-        }
-        let e = ending(&tail[tail.len() - inside..], self.short_names);
+        let e = match hay[..end] {
+            [.., a, b, c]
+                if !self.short_names && is_name_byte(a) && is_name_byte(b) && is_name_byte(c) =>
+            {
+                ending_of(a, b, c)
+            }
+            _ => {
+                let tail = &hay[end.saturating_sub(3)..end];
+                let inside = tail.iter().rev().take_while(|b| is_name_byte(**b)).count();
+                if inside == 0 {
+                    return None;
+                }
+                ending(&tail[tail.len() - inside..], self.short_names)
+            }
+        };
         if self.endings[e >> 6] & (1 << (e & 63)) == 0 {
             return None;
         }
+        self.value_of_word_before(hay, end)
+    }
+
+    /// The value after the sensitive name that ends at `end`, if the word
+    /// there is one (past the ending filter).
+    #[inline(never)]
+    fn value_of_word_before(&self, hay: &[u8], end: usize) -> Option<Span> {
         let floor = end.saturating_sub(self.max_len + 64);
         let word = hay[floor..end]
             .iter()
@@ -136,14 +196,21 @@ impl NameIndex {
 
 /// Where the name before the separator at `sep` ends: before blanks, ANSI
 /// colour codes and a closing quote (`"name"`, `\"name\"`, `'name'`).
+#[inline]
 fn name_end(hay: &[u8], sep: usize) -> usize {
-    // Most separators follow a name byte directly (`key=`); only a quote, a
-    // blank or an `m` (which may end an ANSI code) needs the slow path.
-    match hay[..sep].last() {
-        Some(b) if is_name_byte(*b) && *b != b'm' => return sep,
-        None => return sep,
-        _ => {}
+    // Most separators follow a name byte directly (`key=`) or a name byte
+    // and its closing quote (`"key":`); only a blank, an escaped quote or an
+    // `m` (which may end an ANSI code) needs the slow path.
+    match hay[..sep] {
+        [.., b] if is_name_byte(b) && b != b'm' => sep,
+        [.., b, b'"'] if is_name_byte(b) && b != b'm' => sep - 1,
+        [] => sep,
+        _ => name_end_slow(hay, sep),
     }
+}
+
+#[inline(never)]
+fn name_end_slow(hay: &[u8], sep: usize) -> usize {
     let mut j = skip_back_blank(hay, sep);
     match hay[..j] {
         [.., b'\\', b'"'] => j -= 2,

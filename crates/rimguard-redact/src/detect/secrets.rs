@@ -1,12 +1,16 @@
-//! Exact secret values, found by sampling the text every four bytes.
+//! Exact secret values, found by sampling the text every four or eight
+//! bytes.
 //!
 //! Every registered value is at least eight bytes long, so wherever one
 //! occurs in the text, one of the text's four-byte blocks at a position that
-//! is a multiple of four lies wholly inside the value's first eight bytes,
-//! at an offset from 0 to 4. The index holds the four-byte pieces of every
-//! value at those five offsets, behind a 64 KiB-bit filter that fits in the
-//! L1 cache. Scanning reads one `u32` per four bytes of text and tests one
-//! bit; only a set bit leads to a table look-up and a byte comparison.
+//! is a multiple of four lies wholly inside the value, at an offset from 0
+//! to 3; when every variant is at least eleven bytes long (the usual case:
+//! keys and tokens are longer), the same holds for the blocks at multiples
+//! of eight, at an offset from 0 to 7, and the text is sampled half as
+//! often. The index holds the four-byte pieces of every value at those
+//! offsets, behind a 64 Ki-bit filter that fits in the L1 cache. Scanning
+//! reads one `u32` per four (or eight) bytes of text and tests one bit;
+//! only a set bit leads to a table look-up and a byte comparison.
 //!
 //! An Aho-Corasick automaton of a hundred random 32-byte values was the
 //! first design; its DFA is large enough to miss the cache on nearly every
@@ -31,7 +35,14 @@ pub(crate) struct SecretIndex {
     filter: Box<[u64; FILTER_BITS / 64]>,
     grams: FnvMap<u32, Vec<(u32, u8)>>,
     variants: Vec<Variant>,
+    /// Every how many bytes the text is sampled: 4, or 8 when every variant
+    /// is at least [`LONG`] bytes long.
+    stride: usize,
 }
+
+/// The shortest variant length for which sampling every eight bytes finds
+/// every occurrence: an eight-byte stride and a four-byte block.
+const LONG: usize = 8 + 3;
 
 impl std::fmt::Debug for SecretIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -54,22 +65,32 @@ impl SecretIndex {
     /// Indexes `secrets` (each at least eight bytes), or `None` when there
     /// are none.
     pub(crate) fn new(secrets: &[&[u8]]) -> Option<Self> {
-        let mut index = Self {
-            filter: Box::new([0u64; FILTER_BITS / 64]),
-            grams: FnvMap::default(),
-            variants: Vec::new(),
-        };
+        let mut all = Vec::new();
         for (secret, raw) in secrets.iter().enumerate() {
             let secret = u32::try_from(secret).expect("fewer than 2^32 secrets are registered");
             let special = raw.iter().any(|b| matches!(b, b'"' | b'\\'));
             for bytes in variants(raw) {
                 let raw_special = special && bytes.as_slice() == *raw;
-                index.add(Variant {
+                all.push(Variant {
                     bytes,
                     secret,
                     raw_special,
                 });
             }
+        }
+        let stride = if all.iter().all(|v| v.bytes.len() >= LONG) {
+            8
+        } else {
+            4
+        };
+        let mut index = Self {
+            filter: Box::new([0u64; FILTER_BITS / 64]),
+            grams: FnvMap::default(),
+            variants: Vec::new(),
+            stride,
+        };
+        for variant in all {
+            index.add(variant);
         }
         (!index.variants.is_empty()).then_some(index)
     }
@@ -80,7 +101,8 @@ impl SecretIndex {
             "secrets are checked for length when registered"
         );
         let id = u32::try_from(self.variants.len()).expect("fewer than 2^32 variants");
-        for offset in 0..=4u8 {
+        let last = u8::try_from(self.stride - 1).expect("the stride is 4 or 8");
+        for offset in 0..=last {
             let g = gram(&variant.bytes, usize::from(offset));
             self.filter[slot(g) / 64] |= 1 << (slot(g) % 64);
             self.grams.entry(g).or_default().push((id, offset));
@@ -94,18 +116,18 @@ impl SecretIndex {
     /// sampling pass.
     #[cfg(test)]
     pub(crate) fn scan(&self, hay: &[u8], out: &mut Vec<Span>) {
-        for (i, block) in hay.chunks_exact(4).enumerate() {
-            self.probe(
-                hay,
-                4 * i,
-                u32::from_le_bytes([block[0], block[1], block[2], block[3]]),
-                out,
-            );
+        for at in (0..hay.len().saturating_sub(3)).step_by(self.stride) {
+            self.probe(hay, at, gram(hay, at), out);
         }
     }
 
+    /// Every how many bytes [`probe`](Self::probe) must be called: 4 or 8.
+    pub(crate) fn stride(&self) -> usize {
+        self.stride
+    }
+
     /// Looks at the block `g`, read from `hay` at the position `at`, a
-    /// multiple of four.
+    /// multiple of the [stride](Self::stride).
     #[inline]
     pub(crate) fn probe(&self, hay: &[u8], at: usize, g: u32, out: &mut Vec<Span>) {
         let s = slot(g);
@@ -183,6 +205,34 @@ mod tests {
             let mut spans = found(&[secret], &hay);
             spans.dedup();
             assert_eq!(spans, [(pad, pad + 12)], "with {pad} bytes before");
+        }
+    }
+
+    #[test]
+    fn long_values_are_sampled_every_eight_bytes_and_short_ones_every_four() {
+        assert_eq!(SecretIndex::new(&[b"abcdefghijk"]).unwrap().stride(), 8);
+        assert_eq!(SecretIndex::new(&[b"abcdefghij"]).unwrap().stride(), 4);
+        assert_eq!(
+            SecretIndex::new(&[b"abcdefghijk", b"abcdefgh"])
+                .unwrap()
+                .stride(),
+            4
+        );
+        for pad in 0..17 {
+            for secret in [&b"abcdefghijk"[..], b"abcdefghij", b"abcdefgh"] {
+                let hay = format!(
+                    "{}{}",
+                    "x".repeat(pad),
+                    std::str::from_utf8(secret).unwrap()
+                );
+                let mut spans = found(&[secret], &hay);
+                spans.dedup();
+                assert_eq!(
+                    spans,
+                    [(pad, pad + secret.len())],
+                    "with {pad} bytes before"
+                );
+            }
         }
     }
 
