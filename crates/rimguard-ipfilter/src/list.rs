@@ -207,6 +207,12 @@ impl IpList {
         if !missing || self.is_empty() || flag.load(Ordering::Relaxed) {
             return;
         }
+        self.warn_family(flag, family);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn warn_family(&self, flag: &AtomicBool, family: &str) {
         if !flag.swap(true, Ordering::Relaxed) {
             let outcome = if self.unlisted.is_allowed() {
                 "let through"

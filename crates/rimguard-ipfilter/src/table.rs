@@ -228,9 +228,17 @@ impl<K: Key> Table<K> {
         let mut at = first + predecessor(&self.highs[window], high);
         // Among starts of the same high part, step back past those above
         // `addr`. The window's first start is at or before `addr`, so this
-        // stops inside the window. IPv4 addresses have no low part.
-        while K::HAS_LOW && self.highs[at] == high && self.lows[at] > low {
+        // stays inside the window. IPv4 addresses have no low part.
+        if K::HAS_LOW && self.highs[at] == high && self.lows[at] > low {
+            // Usually one step: the start above is the end of a /128 or of
+            // another range longer than /64.
             at -= 1;
+            if self.highs[at] == high && self.lows[at] > low {
+                // A run of starts in one /64 (many hosts of one network):
+                // search it rather than walk it.
+                let below = |i: usize| (self.highs[first + i], self.lows[first + i]) <= (high, low);
+                at = first + last_true(at - first + 1, below);
+            }
         }
         self.slots[at]
     }
@@ -268,6 +276,20 @@ fn predecessor<T: Ord + Copy>(sorted: &[T], key: T) -> usize {
         } else {
             base
         };
+        len -= half;
+    }
+    base
+}
+
+/// The last `i < len` for which `holds(i)`, where `holds` is true from 0 up
+/// to some point and false after it, and `holds(0)` is true.
+fn last_true(len: usize, holds: impl Fn(usize) -> bool) -> usize {
+    let (mut base, mut len) = (0, len);
+    while len > 1 {
+        let half = len / 2;
+        if holds(base + half) {
+            base += half;
+        }
         len -= half;
     }
     base
@@ -400,6 +422,46 @@ mod tests {
                 Slot::Unlisted
             ]
         );
+    }
+
+    #[test]
+    fn many_hosts_of_one_ipv6_network_are_told_apart() {
+        let net = 0x2001_0db8u128 << 96;
+        let host = |i: u128| net | (i * 4 + 1);
+        let verdict = |i: u128| {
+            if i.is_multiple_of(3) {
+                Action::Deny
+            } else {
+                Action::Allow
+            }
+        };
+        let mut ranges: Vec<_> = (0..300u128)
+            .map(|i| Range {
+                first: host(i),
+                last: host(i),
+                prefix_len: 128,
+                action: verdict(i),
+            })
+            .collect();
+        // /48s elsewhere, so that the table is indexed and the 600 starts
+        // of the /64 share one bucket.
+        ranges.extend((1..50u128).map(|i| {
+            let first = (0x2400 + i * 0x10) << 112;
+            Range {
+                first,
+                last: first | ((1 << 80) - 1),
+                prefix_len: 48,
+                action: Action::Allow,
+            }
+        }));
+        let table = Table::compile(ranges);
+        assert!(table.index.is_some());
+        for i in 0..300u128 {
+            assert_eq!(table.find(host(i)), Slot::from(verdict(i)), "host {i}");
+            assert_eq!(table.find(host(i) - 1), Slot::Unlisted, "below host {i}");
+            assert_eq!(table.find(host(i) + 1), Slot::Unlisted, "above host {i}");
+        }
+        assert_eq!(table.find(0x2410u128 << 112), Slot::Allow);
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use http::StatusCode;
-use rimguard_core::{Layer as Refuser, PreparedRejection, Rejection};
+use http::{Response, StatusCode};
+use rimguard_core::{Layer as Refuser, PreparedRejection, Rejection, ResponseBody};
 use tower_layer::Layer;
 
 use super::IpFilter;
@@ -59,6 +59,28 @@ pub(crate) struct FilterState {
     pub(crate) denied: Refusal,
     pub(crate) not_listed: Refusal,
     pub(crate) unknown: Refusal,
+}
+
+/// Why a request is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reason {
+    /// A deny range matched.
+    Denied,
+    /// No allow range matched.
+    NotListed,
+    /// The request has no `ClientIp`.
+    Unknown,
+}
+
+impl FilterState {
+    /// The prepared refusal for `reason`.
+    pub(crate) fn refusal(&self, reason: Reason) -> &Refusal {
+        match reason {
+            Reason::Denied => &self.denied,
+            Reason::NotListed => &self.not_listed,
+            Reason::Unknown => &self.unknown,
+        }
+    }
 }
 
 /// A refusal ready to send: the body (generic in 404 mode) and the typed
@@ -123,6 +145,13 @@ impl IpFilterLayer {
 }
 
 impl Refusal {
+    /// The response that sends this refusal.
+    pub(crate) fn to_response<B>(&self) -> Response<ResponseBody<B>> {
+        let mut response = self.prepared.to_response();
+        response.extensions_mut().insert(self.typed.clone());
+        response
+    }
+
     fn new(status: RefusalStatus, code: &'static str, detail: &'static str) -> Self {
         let status_code = status.status_code();
         let title = match status {

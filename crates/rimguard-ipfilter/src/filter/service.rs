@@ -1,6 +1,5 @@
 //! [`IpFilter`], the service that decides.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -9,7 +8,7 @@ use rimguard_core::{ClientIp, ResponseBody};
 use tower_service::Service;
 
 use super::ResponseFuture;
-use super::layer::{FilterState, IpFilterLayer, Refusal};
+use super::layer::{FilterState, IpFilterLayer, Reason};
 use crate::TARGET;
 use crate::list::Verdict;
 use crate::shared::SharedIpList;
@@ -91,50 +90,59 @@ where
         self.inner.poll_ready(cx)
     }
 
+    #[inline]
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let addr = request.extensions().get::<ClientIp>().map(ClientIp::addr);
-        match self.refusal(addr) {
-            Some(refusal) if !self.state.dry_run => ResponseFuture::refused(respond(refusal)),
+        // The allowed path is kept small enough to inline into the caller:
+        // the extension read, the guard, the lookup, the inner call. Logging
+        // lives in cold functions, and a refusal is built when its future
+        // is polled.
+        let state = &*self.state;
+        let reason = match request.extensions().get::<ClientIp>() {
+            None => log_unknown(state),
+            Some(client) => {
+                let addr = client.addr();
+                let list = state.list.load();
+                list.note_family(addr);
+                match list.check(addr) {
+                    Verdict::Allowed => None,
+                    Verdict::Denied => log_refusal(state, Reason::Denied),
+                    Verdict::NotListed => log_refusal(state, Reason::NotListed),
+                }
+            }
+        };
+        match reason {
+            Some(reason) if !state.dry_run => ResponseFuture::refused(self.state.clone(), reason),
             _ => ResponseFuture::inner(self.inner.call(request)),
         }
     }
 }
 
-impl<S> IpFilter<S> {
-    /// The refusal `addr` earns, after logging the decision; `None` when it
-    /// may pass.
-    fn refusal(&self, addr: Option<IpAddr>) -> Option<&Refusal> {
-        let state = &*self.state;
-        let Some(addr) = addr else {
-            let outcome = if state.dry_run {
-                "let through (dry run)"
-            } else {
-                "refused"
-            };
-            tracing::warn!(
-                target: TARGET,
-                list = state.list.name(),
-                code = state.unknown.typed.code(),
-                dry_run = state.dry_run,
-                "request without a client IP in its extensions {outcome} (is the client IP \
-                 layer outside this one?)"
-            );
-            return Some(&state.unknown);
-        };
-
-        let list = state.list.load();
-        list.note_family(addr);
-        let refusal = match list.check(addr) {
-            Verdict::Allowed => return None,
-            Verdict::Denied => &state.denied,
-            Verdict::NotListed => &state.not_listed,
-        };
-        log_refusal(state, refusal);
-        Some(refusal)
-    }
+/// Logs a request without a client IP, which is refused (or let through
+/// in dry run).
+#[cold]
+#[inline(never)]
+fn log_unknown(state: &FilterState) -> Option<Reason> {
+    let outcome = if state.dry_run {
+        "let through (dry run)"
+    } else {
+        "refused"
+    };
+    tracing::warn!(
+        target: TARGET,
+        list = state.list.name(),
+        code = state.unknown.typed.code(),
+        dry_run = state.dry_run,
+        "request without a client IP in its extensions {outcome} (is the client IP \
+         layer outside this one?)"
+    );
+    Some(Reason::Unknown)
 }
 
-fn log_refusal(state: &FilterState, refusal: &Refusal) {
+/// Logs a refusal by the list (or a would-be refusal in dry run).
+#[cold]
+#[inline(never)]
+fn log_refusal(state: &FilterState, reason: Reason) -> Option<Reason> {
+    let refusal = state.refusal(reason);
     let (list, code, status) = (
         state.list.name(),
         refusal.typed.code(),
@@ -145,10 +153,5 @@ fn log_refusal(state: &FilterState, refusal: &Refusal) {
     } else {
         tracing::debug!(target: TARGET, list, code, status, dry_run = false, "request refused");
     }
-}
-
-fn respond<B>(refusal: &Refusal) -> Response<ResponseBody<B>> {
-    let mut response = refusal.prepared.to_response();
-    response.extensions_mut().insert(refusal.typed.clone());
-    response
+    Some(reason)
 }
