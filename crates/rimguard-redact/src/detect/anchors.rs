@@ -239,6 +239,13 @@ impl AnchorIndex {
         }
     }
 
+    /// The filter bit of the block `b` in bit 0 (the other bits are
+    /// noise): 1 when [`probe`](Self::probe) may find an anchor there.
+    #[inline]
+    pub(crate) fn marked(&self, b: u16) -> u64 {
+        self.marks[usize::from(b >> 6)] >> (b & 63)
+    }
+
     /// Looks at the block `b`, read from `hay` at the even position `at`.
     #[inline]
     pub(crate) fn probe(

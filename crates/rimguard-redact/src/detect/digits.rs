@@ -33,31 +33,36 @@ impl Run {
 pub(crate) fn scan(hay: &[u8], cards: bool, phones: bool, out: &mut Vec<Span>) {
     let mut i = 0;
     while let Some(start) = next_start(hay, i) {
-        if start > 0
-            && hay[start - 1] == b'%'
-            && hay.get(start + 1).is_some_and(|b| b.is_ascii_hexdigit())
-        {
-            // A percent escape such as `%2B` or `%20`, not a number.
-            i = start + 2;
-            continue;
-        }
-        if glued_to_word(hay, start) {
-            // The rest of the word is skipped by `next_start`.
-            i = start + 1;
-            continue;
-        }
-        let (digits, extent) = count_run(hay, start);
-        if digits < 8 {
-            // Too short for a card or a phone: skip without reading groups.
-            i = extent;
-            continue;
-        }
-        let (run, end) = read_run(hay, start);
-        if run.len > 0 {
-            judge(hay, &run, cards, phones, out);
-        }
-        i = end.max(start + 1);
+        i = at_start(hay, start, cards, phones, out);
     }
+}
+
+/// Looks at the digit at `start`, which follows no word byte (see
+/// [`is_word`]): pushes the cards and phones of the run it starts, and
+/// returns where the next start may be (after `start`).
+///
+fn at_start(hay: &[u8], start: usize, cards: bool, phones: bool, out: &mut Vec<Span>) -> usize {
+    if start > 0
+        && hay[start - 1] == b'%'
+        && hay.get(start + 1).is_some_and(|b| b.is_ascii_hexdigit())
+    {
+        // A percent escape such as `%2B` or `%20`, not a number.
+        return start + 2;
+    }
+    if glued_to_word(hay, start) {
+        // The rest of the word is skipped by `next_start`.
+        return start + 1;
+    }
+    let (digits, extent) = count_run(hay, start);
+    if digits < 8 {
+        // Too short for a card or a phone: skip without reading groups.
+        return extent;
+    }
+    let (run, end) = read_run(hay, start);
+    if run.len > 0 {
+        judge(hay, &run, cards, phones, out);
+    }
+    end.max(start + 1)
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -85,45 +90,80 @@ pub(crate) fn equal(x: u64, c: u8) -> u64 {
 /// but not `B`, `b` or `m`, which may end `%2B` or an ANSI colour code (those
 /// digits are left to [`glued_to_word`]).
 fn is_word(b: u8) -> bool {
-    (b.is_ascii_alphanumeric() || b == b'_') && !matches!(b, b'B' | b'b' | b'm')
+    class(b) & WORD != 0
+}
+
+/// Byte classes for the start finder, one table look-up per candidate.
+const WORD: u8 = 1;
+const ALNUM: u8 = 2;
+const LETTER_OR_UNDERSCORE: u8 = 4;
+const DOT_OR_DASH: u8 = 8;
+
+const CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut class = 0;
+        if (c.is_ascii_alphanumeric() || c == b'_') && !matches!(c, b'B' | b'b' | b'm') {
+            class |= WORD;
+        }
+        if c.is_ascii_alphanumeric() {
+            class |= ALNUM;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' {
+            class |= LETTER_OR_UNDERSCORE;
+        }
+        if matches!(c, b'.' | b'-') {
+            class |= DOT_OR_DASH;
+        }
+        table[b] = class;
+        b += 1;
+    }
+    table
+};
+
+fn class(b: u8) -> u8 {
+    CLASSES[usize::from(b)]
+}
+
+/// True when the byte at `at` may start a number: a digit after no word
+/// byte. For the bytes after the last whole eight-byte word.
+fn starts_at(hay: &[u8], at: usize) -> bool {
+    hay[at].is_ascii_digit() && !(at > 0 && is_word(hay[at - 1]))
 }
 
 /// The first digit at or after `from` that does not follow a word byte
-/// (see [`is_word`]): where a number may start. Eight bytes at a time.
+/// (see [`is_word`]): where a number may start. Eight bytes at a time:
+/// the word's digits that follow no digit are found at once, and only
+/// those are looked at one by one. Two more cases that [`at_start`] would
+/// turn away at once are skipped when the bytes that tell are in the same
+/// eight-byte word: a digit after `.`/`-` after a letter or digit (`v1.2`,
+/// the groups of a UUID), and a digit glued to a letter or `_` after it
+/// (`5f2c…`). Skipping them changes nothing: `at_start` would return the
+/// next byte and push nothing.
 fn next_start(hay: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
     while i + 8 <= hay.len() {
         let word = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes"));
-        let ascii = !word & HIGHS;
         let x = word & !HIGHS;
-        let digits = at_least(x, b'0') & at_most(x, b'9') & ascii;
-        if digits != 0 {
-            let lower = x | (0x20 * ONES);
-            let letters = at_least(lower, b'a') & at_most(lower, b'z');
-            let exceptions = equal(word, b'B') | equal(word, b'b') | equal(word, b'm');
-            let wordish = (digits | letters | equal(word, b'_')) & ascii & !exceptions;
-            // The byte before this word, for a digit in its first byte.
-            let carry = if i > 0 && is_word(hay[i - 1]) {
-                0x80
-            } else {
-                0
-            };
-            // Within the word, two more cases `scan` would turn away at once:
-            // a digit after `.`/`-` after a letter or digit (`v1.2`, the
-            // groups of a UUID), and a lone digit glued to a letter or `_`
-            // after it (`5f2c…`).
-            let alnum = digits | (letters & ascii);
-            let dot = equal(word, b'.') | equal(word, b'-');
-            let after_glued_dot = (dot & (alnum << 8)) << 8;
-            let before_letter = ((letters & ascii) | equal(word, b'_')) >> 8;
-            let starts = digits & !((wordish << 8) | carry | after_glued_dot | before_letter);
-            if starts != 0 {
-                return Some(i + (starts.trailing_zeros() / 8) as usize);
+        let digits = at_least(x, b'0') & at_most(x, b'9') & !word & HIGHS;
+        let mut firsts = digits & !(digits << 8);
+        while firsts != 0 {
+            let k = (firsts.trailing_zeros() / 8) as usize;
+            firsts &= firsts - 1;
+            let j = i + k;
+            let after_word = j > 0 && class(hay[j - 1]) & WORD != 0;
+            let after_glued_dot =
+                k >= 2 && class(hay[j - 1]) & DOT_OR_DASH != 0 && class(hay[j - 2]) & ALNUM != 0;
+            let before_letter = k + 1 < 8 && class(hay[j + 1]) & LETTER_OR_UNDERSCORE != 0;
+            if !(after_word || after_glued_dot || before_letter) {
+                return Some(j);
             }
         }
         i += 8;
     }
-    (i..hay.len()).find(|&j| hay[j].is_ascii_digit() && !(j > 0 && is_word(hay[j - 1])))
+    (i..hay.len()).find(|&j| starts_at(hay, j))
 }
 
 /// True when the digit at `at` continues a word, a decimal or a version:

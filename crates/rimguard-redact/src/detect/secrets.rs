@@ -126,6 +126,14 @@ impl SecretIndex {
         self.stride
     }
 
+    /// The filter bit of the block `g` in bit 0 (the other bits are
+    /// noise): 1 when [`probe`](Self::probe) may find a value there.
+    #[inline]
+    pub(crate) fn marked(&self, g: u32) -> u64 {
+        let s = slot(g);
+        self.filter[s >> 6] >> (s & 63)
+    }
+
     /// Looks at the block `g`, read from `hay` at the position `at`, a
     /// multiple of the [stride](Self::stride).
     #[inline]
