@@ -1,12 +1,17 @@
 //! Where the in-memory limiter reads the time.
 //!
-//! The limiter reads its clock *inside* the critical section that updates a
-//! key's state, never before it. A limiter that reads the time first and
-//! then takes the state can be preempted in between: another thread moves
-//! the state forward with a later time, and the first thread then judges a
-//! conforming request against a stale "now" and refuses it. Reading the
-//! clock under the shard lock makes the reads of one key monotonic, so
-//! that race cannot happen (see the `no_refusal_below_the_quota` test).
+//! The limiter reads its clock *after* it has read the key's state, never
+//! before. A limiter that reads the time first and then takes the state
+//! can be preempted in between: another thread moves the state forward
+//! with a later time, and the first thread then judges a conforming
+//! request against a stale "now" and refuses it. Here the time is read
+//! after the state, and the new state is written with a compare-and-swap
+//! that fails when anything moved the state since it was read; the
+//! decision is then made again with a fresh state and a fresh clock read
+//! (or, for a new key or several policies, the time is read with the
+//! key's shard locked). So every state a key moves to was judged at a time
+//! no earlier than the time of the state it replaces, and that race cannot
+//! happen (see the `no_refusal_below_the_quota` test).
 //!
 //! [`MonotonicClock`] is the real clock; [`FakeClock`] is moved by hand in
 //! tests.
@@ -38,9 +43,9 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 /// It reads the CPU's time-stamp counter through [`quanta`] where that
 /// counter is invariant (a few nanoseconds a read, against about 20 for
 /// `clock_gettime`), and the operating system's monotonic clock elsewhere.
-/// The limiter also raises any read that comes out earlier than the last
-/// one taken under the same lock, so a counter a few cycles apart between
-/// cores cannot move a key's time backwards.
+/// Decisions taken under a shard lock also raise any read that comes out
+/// earlier than the last one taken under the same lock, so a counter a few
+/// cycles apart between cores cannot move a key's time backwards there.
 #[derive(Debug, Clone)]
 pub struct MonotonicClock {
     clock: quanta::Clock,

@@ -79,7 +79,27 @@ where
 {
     type Output = Result<Response<ResponseBody<B>>, E>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // The common case first, on its own: the inner service's response.
+        if let KindProj::Inner { future, headers } = self.as_mut().project().kind.project() {
+            let response = ready!(future.poll(cx))?;
+            return Poll::Ready(Ok(with_headers(response, headers.take())));
+        }
+        self.poll_other(cx)
+    }
+}
+
+impl<F, B, E> ResponseFuture<F, B>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    /// A refusal, or a shared backend's decision and what follows it.
+    #[inline(never)]
+    fn poll_other(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Response<ResponseBody<B>>, E>> {
         loop {
             let next = match self.as_mut().project().kind.project() {
                 KindProj::Inner { future, headers } => {

@@ -106,23 +106,37 @@
 //! clock-before-update order. This crate therefore runs the same GCRA
 //! (a TAT per key and policy) in its own table: 64-bit keyed hashes (foldhash,
 //! seeded at random per process) and 8-byte TATs, two 8-slot buckets per
-//! key in one of up to 64 cache-line-aligned shards, the clock read while
-//! the shard is locked. It uses 16 bytes per key slot for one policy
-//! against governor's 50 to 70 bytes per key, and in the benches
-//! (`docs/benchmarks.md`) it adds less per request than tower_governor's
-//! layer at a million keys, about as much at ten thousand, and more at a
-//! single hot key. The quotas are governor's ([`governor::Quota`]).
+//! key in one of up to 64 cache-line-aligned shards. It uses 16 bytes per
+//! key slot for one policy against governor's 50 to 70 bytes per key, and
+//! in the benches (`docs/benchmarks.md`) it adds less per request than
+//! tower_governor's layer at a million keys and about as much at one and
+//! at ten thousand keys. The quotas are governor's ([`governor::Quota`]).
 //!
 //! **The clock** is [`MonotonicClock`]: the CPU's time-stamp counter
 //! through quanta (as governor uses), a few nanoseconds a read where
-//! `clock_gettime` costs about twenty; reads are clamped per shard so a key's
-//! time never goes backwards.
+//! `clock_gettime` costs about twenty. It is read *after* the key's state,
+//! never before (see the `no_refusal_below_the_quota` test).
 //!
-//! **A lock per shard rather than lock-free slots.** A slot is 16 bytes or
-//! more, and updating a hash and a TAT together without a lock needs a
-//! 128-bit compare-and-swap that stable Rust does not offer portably. An
-//! uncontended lock costs about as much as the CAS loop it replaces, and
-//! holding it while reading the clock is what removes the preemption race.
+//! **Lock-free for keys already in the table, a shard lock for the rest.**
+//! With one policy, a request of a key already in the table reads the
+//! slot's key word and TAT without a lock, then the clock, and writes the
+//! new TAT with one compare-and-swap; when another request of the same key
+//! got in between, the swap fails and the decision is made again on a
+//! fresh TAT with a fresh clock read, so no request is judged against a
+//! time older than the state it moves. The TAT is stored XORed with the
+//! key's hash, so a swap of a thread that still believes a slot is its
+//! own fails once another key took the slot, without a 128-bit
+//! compare-and-swap (which stable Rust does not offer portably). Changing
+//! which key a slot holds (insert, reclaim, evict, sweep) takes the
+//! shard's lock, and so does every decision of a limiter with several
+//! policies, whose TATs must move together; under the lock the clock is
+//! read after the lock is taken and clamped to the latest read of that
+//! shard.
+//!
+//! **zerocopy** allocates the table's atomics from zeroed memory in safe
+//! code (the crate forbids `unsafe`), so a large `max_keys` costs only the
+//! pages its keys touch; the standard library has no stable safe way to do
+//! that for atomics.
 //!
 //! **redis 1.x** with `ConnectionManager`: the client crate most Rust
 //! services use, with a multiplexed connection that reconnects by itself.
@@ -138,10 +152,16 @@
 //!
 //! - Two different keys whose 64-bit hashes collide share a bucket; with a
 //!   random seed that takes about 2³² keys in one table to happen once.
-//! - At a single hot key the layer adds more per request than
-//!   tower_governor's (about 1.3 to 1.4 times as much in the paired bench):
-//!   a shard lock and unlock, a bucket scan and the problem+json plumbing
-//!   cost more instructions than governor's one compare-and-swap.
+//!   Likewise, a lock-free update racing with the eviction of its key
+//!   could land on the new key's state only if the two sealed states were
+//!   equal, a chance of about 2⁻⁶⁴ per race.
+//! - A limiter with several policies takes its shard's lock on every
+//!   decision (one policy is lock-free for known keys): several TATs
+//!   cannot move together with one compare-and-swap.
+//! - On the lock-free path the clock is not clamped to earlier reads: two
+//!   cores whose time-stamp counters disagree by a few nanoseconds can
+//!   judge a request a few nanoseconds early, which matters only for a
+//!   request within those nanoseconds of its quota's edge.
 //! - A full table with [`WhenFull::EvictStalest`] forgets the evicted
 //!   client's state, so under a flood of new keys an old client may get up
 //!   to one extra burst. [`WhenFull::Refuse`] keeps old clients exact and

@@ -135,7 +135,7 @@ impl Table {
             .map(|_| Shard {
                 counted: AtomicU64::new(0),
                 lock: Mutex::new(0),
-                words: (0..words_per_shard).map(|_| AtomicU64::new(0)).collect(),
+                words: zeroed(words_per_shard),
             })
             .collect();
         Self {
@@ -427,6 +427,15 @@ fn find(words: &[AtomicU64], stride: usize, wanted: u64, bucket: usize) -> Optio
         .chunks_exact(stride)
         .position(|slot| slot[0].load(Ordering::Relaxed) == wanted)
         .map(|i| start + i)
+}
+
+/// `len` zeroed words, from zeroed memory: the operating system maps the
+/// pages only as keys first write them.
+fn zeroed(len: usize) -> Box<[AtomicU64]> {
+    <[AtomicU64] as zerocopy::FromZeros>::new_box_zeroed_with_elems(len).unwrap_or_else(|_| {
+        let layout = std::alloc::Layout::array::<AtomicU64>(len);
+        std::alloc::handle_alloc_error(layout.unwrap_or(std::alloc::Layout::new::<u64>()))
+    })
 }
 
 /// Maps `x` uniformly onto `0..n` without a division.
