@@ -1,18 +1,20 @@
 //! The scanner: finds what to mask in a byte string.
 //!
-//! Four passes, each linear in the input and each cheap on clean text:
+//! Three linear passes, each cheap on clean text:
 //!
-//! 1. the exact values of the registered secrets (raw and escaped as JSON,
-//!    `Debug` and URLs print them), found by sampling every fourth byte
-//!    against a filter that fits in the L1 cache (see [`secrets`]);
-//! 2. the literal anchor of every credential shape and the scheme words
+//! 1. one pass over eight-byte words for three things at once: the exact
+//!    values of the registered secrets (raw and escaped as JSON, `Debug`
+//!    and URLs print them), found by sampling every fourth or eighth byte
+//!    against a filter that fits in the L1 cache (see [`secrets`]); the
+//!    literal anchor of every credential shape and the scheme words
 //!    `Bearer` and `Basic`, found by sampling every second byte (see
-//!    [`anchors`]); a credential's verifying regex runs only at an anchor;
-//! 3. the sensitive names (headers, query parameters, fields), looked up
-//!    from each `=` and `:` found with `memchr` (see [`names`]), their
-//!    values then read by hand;
-//! 4. a hand-written pass over digit runs (cards, phones) and over `@`
-//!    (e-mail addresses, found with `memchr`).
+//!    [`anchors`]), a credential's verifying regex running only at an
+//!    anchor; and the `=` and `:` after which the sensitive names
+//!    (headers, query parameters, fields) are looked up (see [`names`]),
+//!    their values then read by hand;
+//! 2. a hand-written pass over digit runs (cards, phones), eight bytes at
+//!    a time to the first digit of each run;
+//! 3. `memchr` for `@` (e-mail addresses).
 
 pub(crate) mod anchors;
 pub(crate) mod credentials;

@@ -124,7 +124,7 @@ impl NameIndex {
     ///
     /// Most separators follow no sensitive name: this first part, inlined,
     /// turns them away on the last three bytes of the word alone.
-    #[inline]
+    #[inline(always)]
     fn value_before(&self, hay: &[u8], sep: usize) -> Option<Span> {
         let end = name_end(hay, sep);
         let e = match hay[..end] {
@@ -196,7 +196,7 @@ impl NameIndex {
 
 /// Where the name before the separator at `sep` ends: before blanks, ANSI
 /// colour codes and a closing quote (`"name"`, `\"name\"`, `'name'`).
-#[inline]
+#[inline(always)]
 fn name_end(hay: &[u8], sep: usize) -> usize {
     // Most separators follow a name byte directly (`key=`) or a name byte
     // and its closing quote (`"key":`); only a blank, an escaped quote or an
