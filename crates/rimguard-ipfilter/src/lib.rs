@@ -149,11 +149,13 @@
 //! over the interval starts. A first-level index (built for tables of 8
 //! intervals or more, with one to two buckets per interval, on the bits
 //! that follow the prefix all ranges share) narrows it to a few intervals,
-//! then a branchless binary search finds the one holding the address. An
-//! IPv6 start is stored as two 64-bit halves in two arrays: the search reads
-//! the high halves only, and a low half only to tell apart starts of the
-//! same high half. The verdicts sit in their own array of one byte per
-//! interval, small enough to stay in cache when the starts do not.
+//! then a short binary search finds the one holding the address. An IPv6
+//! start is stored as two 64-bit halves in two arrays. The search reads the
+//! high halves only, and a low half only to tell apart starts of the same
+//! high half. That is usually one step back (a /128 and the address after
+//! it); a longer run, such as many hosts of one /64, is binary-searched.
+//! The verdicts sit in their own array of one byte per interval, small
+//! enough to stay in cache when the starts do not.
 //!
 //! At 100,000 ranges that is an index read and a short search within one or
 //! two cache lines, where a prefix trie (`prefix-trie`) follows a pointer
@@ -179,11 +181,18 @@
 //!   ranges takes a fraction of a second of one core to reload.
 //! - Ranges are CIDR prefixes; arbitrary `first-last` address ranges are not
 //!   accepted in lists.
-//! - Large IPv6 tables are bound by memory: the search reads 8 bytes per
-//!   interval start, so 100,000 IPv6 ranges put some 1.6 MB on its path,
-//!   and a lookup usually waits on a cache miss or two (about 35 ns for a
-//!   hit there, 90 ns at a million ranges, on the project's loaded 2-core
-//!   machine).
+//! - Large tables are bound by memory. The IPv6 search reads 8 bytes per
+//!   interval start, so 100,000 IPv6 ranges put some 1.6 MB on its path.
+//!   In the benches, where consecutive lookups overlap, an IPv6 hit takes
+//!   about 12 ns there and 25 ns at a million ranges. A lone lookup on a
+//!   cold cache waits on two or three cache misses.
+//! - The layer adds about 24 to 28 ns to an allowed request over a bare
+//!   service, against 4 to 5 ns for the lookup itself. About 11 ns of that
+//!   is the `arc-swap` guard that makes reloads lock-free. An
+//!   `arc_swap::Cache` in the service would remove most of that where one
+//!   service serves many requests. It is not used, because axum clones the
+//!   route's service for every request: each request would then increment
+//!   and decrement a reference count shared by every core.
 //! - Tracing is not behind a feature: events are always compiled in, and
 //!   cost a disabled-callsite check when no subscriber listens.
 //! - IPv6 ranges shorter than `/96` that cover the mapped space

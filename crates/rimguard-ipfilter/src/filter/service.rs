@@ -93,9 +93,8 @@ where
     #[inline]
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         // The allowed path is kept small enough to inline into the caller:
-        // the extension read, the guard, the lookup, the inner call. Logging
-        // lives in cold functions, and a refusal is built when its future
-        // is polled.
+        // the extension read, the guard, the lookup, the inner call.
+        // Logging and building a refusal live in cold functions.
         let state = &*self.state;
         let reason = match request.extensions().get::<ClientIp>() {
             None => log_unknown(state),
@@ -111,10 +110,17 @@ where
             }
         };
         match reason {
-            Some(reason) if !state.dry_run => ResponseFuture::refused(self.state.clone(), reason),
+            Some(reason) if !state.dry_run => ResponseFuture::refused(respond(state, reason)),
             _ => ResponseFuture::inner(self.inner.call(request)),
         }
     }
+}
+
+/// The refusal's response, built away from the allowed path.
+#[cold]
+#[inline(never)]
+fn respond<B>(state: &FilterState, reason: Reason) -> Response<ResponseBody<B>> {
+    state.refusal(reason).to_response()
 }
 
 /// Logs a request without a client IP, which is refused (or let through
