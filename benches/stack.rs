@@ -1,7 +1,20 @@
 //! The whole stack beside the bare service, in one run, and each layer's
-//! share of the cost: every layer is added one at a time, in the stack's
-//! order, on a trivial handler. Backends are in memory (the audit file is
-//! a real file in a temporary folder, written by its own thread).
+//! share of the cost, on a trivial handler. Backends are in memory; the
+//! audit file is a real file in a temporary folder, written by its own
+//! thread.
+//!
+//! Each "share" row is a stack of that one layer (plus the client IP layer
+//! where the layer needs a client address; subtract the `client-ip` row).
+//! The "full stack" row is `examples/rimguard.toml`'s shape: every layer,
+//! on a route with an allowlist, a per-IP limit, an API key, a phone
+//! number and a per-phone limit.
+//!
+//! Every row includes building the request (headers, extensions), as the
+//! bare row does: the cost a layer adds is its row minus the bare row.
+//!
+//! Time is the bench thread's CPU time (Linux's schedstat), not wall time:
+//! on a shared 2-core machine the thread often gets a fraction of a core,
+//! and wall time would count the other processes' turns.
 //!
 //! ```text
 //! cargo bench -p rimguard --bench stack -- --warm-up-time 1 --measurement-time 3
@@ -15,83 +28,167 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use http::{Request, Response};
 use http_body_util::Full;
 use rimguard::body::Body;
 use rimguard::secrets::Resolver;
-use rimguard::{BuildContext, Config, Stack};
+use rimguard::{BuildContext, Config, Route, Stack};
 use tower::{Layer, Service, ServiceExt, service_fn};
 
 const KEY: &str = "rg_bench_0123456789abcdef0123";
+const HUGE: &str =
+    "policies = [{ name = \"b\", quota = 1000000000, window = \"10s\" }]\nmax_keys = 1000";
 
-/// Each step adds one section to the configuration, in the stack's order.
-const STEPS: [(&str, &str); 9] = [
-    ("client-ip", "[client_ip]\nstrategy = \"peer\"\n"),
-    (
-        "+ audit",
-        "[audit]\nfile = \"AUDIT\"\nflush = { batch = { records = 256, ms = 50 } }\n",
-    ),
-    ("+ https, headers", "[https]\nmode = \"off\"\n[headers]\n"),
-    ("+ redact", "[redact]\n"),
-    (
-        "+ route, ip-filter",
-        "[ip_lists.office]\nallow = [\"127.0.0.0/8\"]\n",
-    ),
-    (
-        "+ rate-limit per ip",
-        "[rate_limits.per_ip]\nkey = \"client-ip\"\npolicies = [{ name = \"b\", quota = 4000000000, window = \"1s\" }]\nmax_keys = 1000\n",
-    ),
-    (
-        "+ api-key",
-        "[api_keys.bot]\nkeys = [\"env:BENCH_KEY\"]\nscopes = [\"read\"]\n",
-    ),
-    (
-        "+ phone",
-        "[phone.lookup]\ndefault_region = \"GB\"\nsource = { query = \"phone\" }\n",
-    ),
-    (
-        "+ rate-limit per phone (full)",
-        "[rate_limits.per_phone]\nkey = \"phone\"\npolicies = [{ name = \"l\", quota = 4000000000, window = \"1s\" }]\nmax_keys = 1000\n",
-    ),
-];
-
-/// The route of each step: what the sections so far let it name.
-fn route(step: usize) -> String {
-    let mut route = String::from("[[routes]]\nname = \"lookup\"\npath = \"/customers\"\n");
-    let lines = [
-        (4, "ip_list = \"office\"\n"),
-        (5, "rate_limits = [\"per_ip\"]\n"),
-        (6, "api_key = \"bot\"\n"),
-        (7, "phone = \"lookup\"\n"),
-        (8, "customer_rate_limits = [\"per_phone\"]\n"),
-    ];
-    for (from, line) in lines {
-        if step >= from {
-            route.push_str(line);
-        }
-    }
-    route
+fn full_config(audit: &str) -> String {
+    format!(
+        r#"
+[client_ip]
+strategy = "peer"
+[https]
+mode = "off"
+[headers]
+[redact]
+[audit]
+file = "{audit}"
+flush = {{ batch = {{ records = 256, ms = 50 }} }}
+[ip_lists.office]
+allow = ["127.0.0.0/8"]
+[rate_limits.per_ip]
+key = "client-ip"
+{HUGE}
+[rate_limits.per_phone]
+key = "phone"
+{HUGE}
+[api_keys.bot]
+keys = ["env:BENCH_KEY"]
+scopes = ["read"]
+[phone.lookup]
+default_region = "GB"
+source = {{ query = "phone" }}
+[[routes]]
+name = "lookup"
+path = "/customers"
+ip_list = "office"
+rate_limits = ["per_ip"]
+api_key = "bot"
+phone = "lookup"
+customer_rate_limits = ["per_phone"]
+"#
+    )
 }
 
-fn stack(step: usize, audit: &str) -> Stack {
-    let mut text: String = STEPS[..=step].iter().map(|(_, section)| *section).collect();
-    if step >= 4 {
-        text.push_str(&route(step));
-    }
-    if step < 2 {
-        text.push_str("[https]\nmode = \"off\"\n");
-    }
-    let text = text.replace("AUDIT", audit);
+fn context() -> BuildContext {
+    let resolver = Resolver::new()
+        .without_keyring()
+        .with_env(|name| (name == "BENCH_KEY").then(|| KEY.to_owned()));
+    BuildContext::new().resolver(resolver)
+}
+
+fn full_stack(audit: &str) -> Stack {
     let config = Config::loader()
-        .text("bench.toml", text)
+        .text("bench.toml", full_config(audit))
         .env_vars([])
         .load()
         .unwrap();
-    let resolver = Resolver::new()
-        .without_keyring()
-        .with_env(|n| (n == "BENCH_KEY").then(|| KEY.to_owned()));
-    Stack::from_config_with(&config, &BuildContext::new().resolver(resolver)).unwrap()
+    Stack::from_config_with(&config, &context()).unwrap()
+}
+
+fn client_ip() -> rimguard::core::client_ip::ClientIpLayer {
+    rimguard::core::client_ip::ClientIpLayer::peer_only()
+}
+
+fn route() -> Route {
+    Route::new("lookup", "/customers").unwrap()
+}
+
+/// One stack per layer, each with that layer alone (and the client IP
+/// layer when the layer reads the client address).
+fn shares(audit: &str) -> Vec<(&'static str, Stack)> {
+    let config = full_stack(audit);
+    let (_, limiter) = config
+        .rate_limiters()
+        .iter()
+        .find(|(n, _)| n == "per_ip")
+        .unwrap()
+        .clone();
+    let (_, per_phone) = config
+        .rate_limiters()
+        .iter()
+        .find(|(n, _)| n == "per_phone")
+        .unwrap()
+        .clone();
+    let redactor = config.redactor().unwrap();
+    let office = config.ip_lists().unwrap().layer("office").unwrap();
+
+    let keys: rimguard::secrets::config::ApiKeysConfig =
+        toml::from_str("keys = [\"env:BENCH_KEY\"]\nscopes = [\"read\"]").unwrap();
+    let api_key = keys.build("bot", context().secret_resolver()).unwrap();
+    let phone: rimguard::phone::PhoneConfig =
+        toml::from_str("default_region = \"GB\"\nsource = { query = \"phone\" }").unwrap();
+    let phone = phone.into_layer().unwrap();
+    let audit_only = audit_pipeline(audit);
+
+    let ip = || Stack::builder().client_ip(client_ip());
+    vec![
+        ("client-ip", ip().build()),
+        ("audit", Stack::builder().audit_pipeline(audit_only).build()),
+        (
+            "https-only",
+            Stack::builder()
+                .https_only(rimguard::https::HttpsOnlyLayer::allow_plain_http())
+                .build(),
+        ),
+        (
+            "security headers",
+            Stack::builder()
+                .security_headers(rimguard::headers::SecurityHeadersLayer::api())
+                .build(),
+        ),
+        (
+            "sensitive headers",
+            Stack::builder()
+                .sensitive_headers(rimguard::redact::http::SensitiveHeadersLayer::new(redactor))
+                .build(),
+        ),
+        ("route dispatch", Stack::builder().route(route()).build()),
+        (
+            "client-ip + ip-filter",
+            ip().route(route().ip_filter(office)).build(),
+        ),
+        (
+            "client-ip + rate-limit",
+            ip().route(route().rate_limit(limiter)).build(),
+        ),
+        (
+            "api-key",
+            Stack::builder().route(route().api_key(api_key)).build(),
+        ),
+        (
+            "phone",
+            Stack::builder().route(route().phone(phone)).build(),
+        ),
+        (
+            "phone + rate-limit per phone",
+            Stack::builder()
+                .route(route().phone(phone_again()).customer_rate_limit(per_phone))
+                .build(),
+        ),
+    ]
+}
+
+fn phone_again() -> rimguard::phone::PhoneLayer {
+    let phone: rimguard::phone::PhoneConfig =
+        toml::from_str("default_region = \"GB\"\nsource = { query = \"phone\" }").unwrap();
+    phone.into_layer().unwrap()
+}
+
+fn audit_pipeline(audit: &str) -> rimguard::audit::AuditPipeline {
+    let file = audit.replace(".jsonl", "-alone.jsonl");
+    let text = format!("file = \"{file}\"\nflush = {{ batch = {{ records = 256, ms = 50 }} }}");
+    let config: rimguard::audit::AuditConfig = toml::from_str(&text).unwrap();
+    config.build().unwrap()
 }
 
 async fn hello<B>(_req: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -121,33 +218,107 @@ fn ready<F: Future>(future: F) -> F::Output {
     }
 }
 
-fn call<S>(service: &S)
+fn bench<S>(group: &mut criterion::BenchmarkGroup<'_, ThreadCpuTime>, name: &str, service: &S)
 where
-    S: Service<Request<Full<Bytes>>> + Clone,
-    S::Response: std::fmt::Debug,
+    S: Service<Request<Full<Bytes>>, Response = Response<Body>> + Clone,
     S::Error: std::fmt::Debug,
 {
-    let response = ready(service.clone().oneshot(request())).unwrap();
-    black_box(response);
+    let probe = ready(service.clone().oneshot(request())).unwrap();
+    assert!(probe.status().is_success(), "{name}: {}", probe.status());
+    group.bench_function(name, |b| {
+        b.iter(|| black_box(ready(service.clone().oneshot(request())).unwrap()))
+    });
 }
 
-fn whole_stack(c: &mut Criterion) {
+fn whole_stack(c: &mut Criterion<ThreadCpuTime>) {
     let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let audit = audit.to_str().unwrap();
+
     let mut group = c.benchmark_group("stack");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .throughput(Throughput::Elements(1));
 
-    let bare = service_fn(hello::<Full<Bytes>>);
-    group.bench_function("bare service", |b| b.iter(|| call(&bare)));
+    let bare = tower::ServiceBuilder::new()
+        .map_response(|r: Response<Full<Bytes>>| r.map(rimguard::body::boxed))
+        .service(service_fn(hello::<Full<Bytes>>));
+    bench(&mut group, "bare service", &bare);
 
-    for (i, (name, _)) in STEPS.iter().enumerate() {
-        let audit = dir.path().join(format!("audit-{i}.jsonl"));
-        let stack = stack(i, audit.to_str().unwrap());
+    let full = full_stack(audit).layer(service_fn(hello::<Body>));
+    bench(&mut group, "full stack", &full);
+
+    for (name, stack) in shares(audit) {
         let service = stack.layer(service_fn(hello::<Body>));
-        let probe = ready(service.clone().oneshot(request())).unwrap();
-        assert!(probe.status().is_success(), "{name}: {}", probe.status());
-        group.bench_function(*name, |b| b.iter(|| call(&service)));
+        bench(&mut group, name, &service);
     }
     group.finish();
 }
 
-criterion_group!(benches, whole_stack);
+/// The bench thread's CPU time, from `/proc/thread-self/schedstat`.
+struct ThreadCpuTime;
+
+fn cpu_ns() -> u64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").expect("Linux schedstat");
+    stat.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("nanoseconds on CPU")
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        cpu_ns().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &Nanoseconds
+    }
+}
+
+struct Nanoseconds;
+
+impl ValueFormatter for Nanoseconds {
+    fn scale_values(&self, _typical: f64, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+    fn scale_throughputs(
+        &self,
+        _typical: f64,
+        _throughput: &Throughput,
+        values: &mut [f64],
+    ) -> &'static str {
+        for value in values.iter_mut() {
+            *value = 1e9 / *value;
+        }
+        "elem/s"
+    }
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+fn cpu_time() -> Criterion<ThreadCpuTime> {
+    Criterion::default().with_measurement(ThreadCpuTime)
+}
+
+criterion_group! {
+    name = benches;
+    config = cpu_time();
+    targets = whole_stack
+}
 criterion_main!(benches);

@@ -25,8 +25,14 @@ fi
 cargo build --release -q -p rimguard-cli
 bin="$TARGET_DIR/release/rimguard"
 
-export RIMGUARD__RATE_LIMITS__PER_IP__POLICIES='[{ name = "burst", quota = 4000000000, window = "1s" }]'
-export RIMGUARD__RATE_LIMITS__PER_PHONE__POLICIES='[{ name = "lookup", quota = 4000000000, window = "1s" }]'
+export RIMGUARD__RATE_LIMITS__PER_IP__POLICIES='[{ name = "burst", quota = 1000000000, window = "10s" }]'
+export RIMGUARD__RATE_LIMITS__PER_PHONE__POLICIES='[{ name = "lookup", quota = 1000000000, window = "10s" }]'
+# The audit file is written in batches (at most 256 records or 50 ms lost
+# in a crash) instead of the demo's flush per record; AUDIT_FLUSH=every-record
+# measures the other.
+if [ "${AUDIT_FLUSH:-batch}" = "batch" ]; then
+  export RIMGUARD__AUDIT__FLUSH='{ batch = { records = 256, ms = 50 } }'
+fi
 export RIMGUARD_LOG=error
 
 # The demo's bot key: a public, demo-only value (see DEMO_SECRETS).

@@ -16,7 +16,8 @@
 //! `RIMGUARD__RATE_LIMITS__PER_IP__MAX_KEYS=50000` sets
 //! `rate_limits.per_ip.max_keys`. Segments match keys ignoring case, with
 //! `_` and `-` equal; a number indexes an array (`RIMGUARD__ROUTES__0__PATH`).
-//! The value keeps the type of the string it replaces; otherwise it is read
+//! The value keeps the type of the string it replaces (unless it is an
+//! inline table or array, `{…}` or `[…]`); otherwise it is read
 //! as a TOML value (`100`, `true`, `["a", "b"]`, `{ records = 64 }`) and
 //! else taken as a string.
 //! An error in an overridden value names the variable instead of a line.

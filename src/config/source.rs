@@ -282,7 +282,8 @@ fn set_path<'a>(
             _ => return Err(ConfigError::new(dotted_path, "is not a table")),
         };
         if last {
-            let keep_string = matches!(current, DeValue::String(_));
+            let structured = raw.trim_start().starts_with(['{', '[']);
+            let keep_string = matches!(current, DeValue::String(_)) && !structured;
             *current = parse_value(raw, keep_string);
         }
     }

@@ -43,10 +43,9 @@ where
         for name in &this.headers.remove {
             headers.remove(name);
         }
+        headers.reserve(this.headers.set.len());
         for (name, value) in &this.headers.set {
-            if !headers.contains_key(name) {
-                headers.insert(name.clone(), value.clone());
-            }
+            headers.entry(name).or_insert_with(|| value.clone());
         }
         Poll::Ready(Ok(response))
     }
