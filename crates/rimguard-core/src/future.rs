@@ -19,7 +19,6 @@ use crate::ResponseBody;
 pin_project! {
     /// The response of the inner service, or the rejection written by the
     /// layer.
-    #[derive(Debug)]
     pub struct ResponseFuture<F, B> {
         #[pin]
         kind: Kind<F, B>,
@@ -28,7 +27,6 @@ pin_project! {
 
 pin_project! {
     #[project = KindProj]
-    #[derive(Debug)]
     enum Kind<F, B> {
         Inner { #[pin] future: F },
         Rejected { response: Option<Response<ResponseBody<B>>> },
@@ -71,5 +69,17 @@ where
                 Poll::Ready(Ok(response))
             }
         }
+    }
+}
+
+impl<F, B> std::fmt::Debug for ResponseFuture<F, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.kind {
+            Kind::Inner { .. } => "inner",
+            Kind::Rejected { .. } => "rejected",
+        };
+        f.debug_struct("ResponseFuture")
+            .field("kind", &kind)
+            .finish()
     }
 }

@@ -110,7 +110,7 @@ where
             }
         };
         match reason {
-            Some(reason) if !state.dry_run => ResponseFuture::refused(respond(state, reason)),
+            Some(reason) if !state.dry_run => ResponseFuture::rejected(respond(state, reason)),
             _ => ResponseFuture::inner(self.inner.call(request)),
         }
     }

@@ -40,7 +40,7 @@ where
 {
     type Response = Response<ResponseBody<ResBody>>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future>;
+    type Future = ResponseFuture<S::Future, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -57,7 +57,7 @@ where
 
         let Some(key) = key else {
             tracing::debug!(target: "rimguard::secrets", reason, keys = %state.keys.name(), "API key refused");
-            return ResponseFuture::refused(state.unauthorized.clone());
+            return ResponseFuture::rejected(state.unauthorized.to_response());
         };
         if !key.scopes().allows(request.method()) {
             tracing::debug!(
@@ -67,7 +67,7 @@ where
                 required = ?Scopes::required_for(request.method()),
                 "API key lacks the scope for this method"
             );
-            return ResponseFuture::refused(state.forbidden.clone());
+            return ResponseFuture::rejected(state.forbidden.to_response());
         }
 
         request.extensions_mut().insert(key.id().clone());
