@@ -68,6 +68,7 @@ impl Default for MonotonicClock {
 }
 
 impl Clock for MonotonicClock {
+    #[inline]
     fn now_nanos(&self) -> u64 {
         self.clock.delta_as_nanos(self.origin, self.clock.raw())
     }
@@ -95,5 +96,23 @@ impl FakeClock {
 impl Clock for FakeClock {
     fn now_nanos(&self) -> u64 {
         self.nanos.load(Ordering::SeqCst)
+    }
+}
+
+/// The clock of an in-memory table: the real one read without an indirect
+/// call, or one the user supplied.
+#[derive(Debug, Clone)]
+pub(crate) enum TableClock {
+    Monotonic(MonotonicClock),
+    Other(Arc<dyn Clock>),
+}
+
+impl TableClock {
+    #[inline]
+    pub(crate) fn now_nanos(&self) -> u64 {
+        match self {
+            Self::Monotonic(clock) => clock.now_nanos(),
+            Self::Other(clock) => clock.now_nanos(),
+        }
     }
 }

@@ -8,12 +8,12 @@
 //! every policy, and only then are the TATs moved forward. A refused
 //! request changes nothing.
 
+use std::sync::Weak;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Weak};
 use std::thread;
 use std::time::Duration;
 
-use crate::clock::Clock;
+use crate::clock::TableClock;
 use crate::quota::{Gcra, ceil_seconds};
 use crate::table::{Admission, Full, Table, WhenFull};
 
@@ -130,7 +130,7 @@ pub(crate) fn decide(policies: &[Gcra], tats: &mut [u64], now: u64, cost: u32) -
 pub(crate) struct MemoryLimiter {
     table: Table,
     policies: Box<[Gcra]>,
-    clock: Arc<dyn Clock>,
+    clock: TableClock,
 }
 
 impl MemoryLimiter {
@@ -138,7 +138,7 @@ impl MemoryLimiter {
         policies: Box<[Gcra]>,
         max_keys: usize,
         when_full: WhenFull,
-        clock: Arc<dyn Clock>,
+        clock: TableClock,
     ) -> Self {
         let table = Table::new(max_keys, policies.len(), when_full);
         Self {
@@ -162,7 +162,7 @@ impl MemoryLimiter {
     /// same key got in between); anything else with the key's shard locked.
     #[inline]
     pub(crate) fn check_fast(&self, hash: u64, cost: u32) -> Result<Checked, Full> {
-        let clock = &*self.clock;
+        let clock = &self.clock;
         if let [gcra] = &*self.policies
             && self.table.lock_free()
         {

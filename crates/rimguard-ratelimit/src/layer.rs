@@ -13,7 +13,7 @@ use ipnet::IpNet;
 use rimguard_core::{ClientIp, ConfigError, Layer, PreparedRejection, Rejection};
 use tower_layer::Layer as TowerLayer;
 
-use crate::clock::{Clock, MonotonicClock};
+use crate::clock::{Clock, MonotonicClock, TableClock};
 use crate::future::{Fields, Refusal};
 use crate::gcra::{Checked, Decision, MAX_POLICIES, MemoryLimiter, Sweeper};
 use crate::headers::{RATELIMIT, RATELIMIT_POLICY, limit_field, policy_field};
@@ -200,7 +200,7 @@ pub struct RateLimitBuilder {
     methods: Option<Vec<Method>>,
     path_prefixes: Vec<String>,
     cost: Cost,
-    clock: Arc<dyn Clock>,
+    clock: TableClock,
     sweep_every: Option<Duration>,
     #[cfg(feature = "redis")]
     redis: Option<crate::redis::RedisBackend>,
@@ -233,7 +233,7 @@ impl RateLimitBuilder {
             methods: None,
             path_prefixes: Vec::new(),
             cost: Cost::Fixed(1),
-            clock: Arc::new(MonotonicClock::new()),
+            clock: TableClock::Monotonic(MonotonicClock::new()),
             sweep_every: Some(Duration::from_secs(30)),
             #[cfg(feature = "redis")]
             redis: None,
@@ -332,7 +332,7 @@ impl RateLimitBuilder {
 
     /// The clock of the in-memory table (a [`FakeClock`](crate::FakeClock) in tests).
     pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = TableClock::Other(Arc::new(clock));
         self
     }
 

@@ -28,7 +28,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use rimguard_core::ConfigError;
 
-use crate::clock::{Clock, MonotonicClock};
+use crate::clock::{Clock, MonotonicClock, TableClock};
 use crate::gcra::{Decision, MAX_POLICIES, MemoryLimiter};
 use crate::layer::OnFailure;
 use crate::quota::{Gcra, Policy};
@@ -170,7 +170,7 @@ impl RedisBackend {
                 shares.collect(),
                 max_keys,
                 WhenFull::EvictStalest,
-                Arc::new(MonotonicClock::new()),
+                TableClock::Monotonic(MonotonicClock::new()),
             ))
         });
         let args = gcra
