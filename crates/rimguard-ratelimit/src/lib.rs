@@ -157,7 +157,7 @@
 //!   could land on the new key's state only if the two sealed states were
 //!   equal, a chance of about 2⁻⁶⁴ per race.
 //! - At one and at ten thousand live keys the layer adds as many
-//!   instructions per request as tower_governor's (1.00× and 1.04× under
+//!   instructions per request as tower_governor's (0.98× and 1.02× under
 //!   callgrind) but still a few nanoseconds more in time on the bench
 //!   machine (typically 1.05 to 1.1×, 5 to 10 ns); the goal of no more
 //!   than tower_governor's is met at a million keys only.
