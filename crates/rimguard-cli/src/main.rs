@@ -120,8 +120,12 @@ enum PhoneCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let quiet = matches!(cli.command, Command::Demo { .. });
-    init_tracing(if quiet { "error" } else { "info" });
+    match cli.command {
+        // `serve` starts logging once the stack is built, through its redactor.
+        Command::Serve { .. } => {}
+        Command::Demo { .. } => init_tracing("error", None),
+        _ => init_tracing("info", None),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build();
@@ -207,6 +211,7 @@ fn check(path: &PathBuf) -> Result<ExitCode, String> {
 async fn serve(path: PathBuf) -> Result<ExitCode, String> {
     let config = load(&path)?;
     let gateway = Gateway::from_config(&config).map_err(|e| e.to_string())?;
+    init_tracing("info", gateway.stack().redactor().cloned());
     let listener = gateway
         .bind()
         .await
@@ -224,12 +229,18 @@ async fn serve(path: PathBuf) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn init_tracing(default: &str) {
+/// Logs to standard error; through the redactor's scrubbing writer when
+/// there is one, so no secret or personal data reaches the log.
+fn init_tracing(default: &str, redactor: Option<rimguard::redact::Redactor>) {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_env("RIMGUARD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match redactor {
+        Some(redactor) => {
+            let writer = rimguard::redact::ScrubbingMakeWriter::new(std::io::stderr, redactor);
+            builder.with_ansi(false).with_writer(writer).init();
+        }
+        None => builder.with_writer(std::io::stderr).init(),
+    }
 }

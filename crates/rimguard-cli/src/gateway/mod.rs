@@ -48,6 +48,7 @@ pub struct Gateway {
     listen: SocketAddr,
     tls: Option<TlsAcceptor>,
     header_read_timeout: std::time::Duration,
+    stack: Stack,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -116,7 +117,14 @@ impl Gateway {
             listen: gateway.listen,
             tls,
             header_read_timeout: gateway.header_read_timeout,
+            stack: stack.clone(),
         })
+    }
+
+    /// The stack the gateway serves through (for its redactor, audit
+    /// pipeline and limiters).
+    pub fn stack(&self) -> &Stack {
+        &self.stack
     }
 
     /// The gateway's counters, for registering more values to expose.
