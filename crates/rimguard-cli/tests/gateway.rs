@@ -115,6 +115,29 @@ async fn health_and_metrics_are_answered_by_the_gateway() {
 }
 
 #[tokio::test]
+async fn metrics_show_each_rate_limiter() {
+    let limits = "[https]\nmode = \"off\"\n[rate_limits.per_ip]\nkey = \"client-ip\"\npolicies = [{ name = \"b\", quota = 1, window = \"1m\" }]\n[[routes]]\nname = \"all\"\npath = \"/*\"\nrate_limits = [\"per_ip\"]";
+    let gateway = gateway(limits, upstream().await).await;
+    let (first, _, _) = get_text(format!("http://{gateway}/orders/1"), &[]).await;
+    let (second, _, _) = get_text(format!("http://{gateway}/orders/1"), &[]).await;
+    assert_eq!(
+        (first, second),
+        (StatusCode::OK, StatusCode::TOO_MANY_REQUESTS)
+    );
+
+    let (_, _, metrics) = get_text(format!("http://{gateway}/metrics"), &[]).await;
+    assert!(
+        metrics.contains("rimguard_ratelimit_keys{limiter=\"per_ip\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("rimguard_ratelimit_limited_total{limiter=\"per_ip\"} 1"));
+    assert!(metrics.contains("rimguard_ratelimit_backend_fallbacks_total{limiter=\"per_ip\"} 0"));
+    assert!(
+        metrics.contains("rimguard_refusals_total{layer=\"rate-limit\",code=\"rate-limited\"} 1")
+    );
+}
+
+#[tokio::test]
 async fn an_unreachable_upstream_is_a_502_problem() {
     let closed = TcpListener::bind("127.0.0.1:0")
         .await

@@ -18,6 +18,7 @@ pub struct Metrics {
     upstream_errors: AtomicU64,
     upstream_timeouts: AtomicU64,
     gauges: Mutex<Vec<Gauge>>,
+    limiters: Mutex<Vec<(String, rimguard::ratelimit::RateLimitLayer)>>,
 }
 
 /// A value read when `/metrics` is scraped, such as a limiter's key count
@@ -79,6 +80,63 @@ impl Metrics {
             .push(gauge);
     }
 
+    /// Exposes the statistics of these rate limiters: live keys, refusals,
+    /// evictions and Redis fallbacks, labelled by limiter name.
+    pub fn watch_limiters(&self, limiters: &[(String, rimguard::ratelimit::RateLimitLayer)]) {
+        let mut watched = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
+        watched.extend(limiters.iter().cloned());
+    }
+
+    fn render_limiters(&self, out: &mut String) {
+        let limiters = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
+        if limiters.is_empty() {
+            return;
+        }
+        let stats: Vec<_> = limiters
+            .iter()
+            .map(|(name, layer)| (name, layer.stats()))
+            .collect();
+        let series: [Series; 5] = [
+            (
+                "rimguard_ratelimit_keys",
+                "gauge",
+                "Live keys in the limiter's table.",
+                |s| s.keys,
+            ),
+            (
+                "rimguard_ratelimit_limited_total",
+                "counter",
+                "Requests refused with 429.",
+                |s| s.limited,
+            ),
+            (
+                "rimguard_ratelimit_evicted_total",
+                "counter",
+                "Keys evicted from a full table.",
+                |s| s.evicted,
+            ),
+            (
+                "rimguard_ratelimit_backend_fallbacks_total",
+                "counter",
+                "Redis failures handled by the failure policy.",
+                |s| s.backend_fallbacks,
+            ),
+            (
+                "rimguard_ratelimit_backend_down",
+                "gauge",
+                "1 while the Redis backend is failing.",
+                |s| u64::from(s.backend_down),
+            ),
+        ];
+        for (name, kind, help, read) in series {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            for (limiter, stats) in &stats {
+                let _ = writeln!(out, "{name}{{limiter=\"{limiter}\"}} {}", read(stats));
+            }
+        }
+    }
+
     /// The Prometheus text exposition of every counter.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -127,6 +185,7 @@ impl Metrics {
             timeouts,
         );
 
+        self.render_limiters(&mut out);
         for gauge in self.gauges.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let _ = writeln!(out, "# HELP {} {}", gauge.name, gauge.help);
             let _ = writeln!(out, "# TYPE {} {}", gauge.name, gauge.kind);
@@ -135,6 +194,14 @@ impl Metrics {
         out
     }
 }
+
+/// A limiter series: name, type, help, and how to read it from the stats.
+type Series = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&rimguard::ratelimit::RateLimitStats) -> u64,
+);
 
 fn counter(out: &mut String, name: &str, help: &str, value: u64) {
     let _ = writeln!(out, "# HELP {name} {help}");

@@ -106,6 +106,7 @@ impl Gateway {
             metrics.clone(),
         )?;
         let tls = gateway.tls.as_ref().map(tls::acceptor).transpose()?;
+        metrics.watch_limiters(stack.rate_limiters());
 
         let front = Front {
             service: stack.layer(proxy),
