@@ -3,6 +3,11 @@
 //! A small, self-contained matcher: the names of query parameters whose
 //! values never reach a record. Matching is ASCII case-insensitive and sees
 //! through percent-encoding of the name (`api%5Fkey` is `api_key`).
+//!
+//! Path segments are checked too: a segment shaped like a phone number (an
+//! optional `+`, plain or as `%2B`, then 7 to 15 digits) keeps only its last
+//! four digits, so `/customers/+447911123456` is recorded as
+//! `/customers/***3456`. Other segments are recorded as they are.
 
 use std::fmt;
 
@@ -39,6 +44,7 @@ pub const DEFAULT_MASKED_PARAMS: &[&str] = &[
 /// let mask = QueryMask::new(["token", "phone"]);
 /// assert_eq!(mask.apply("/orders?phone=%2B447911123456&page=2"), "/orders?phone=***&page=2");
 /// assert_eq!(mask.apply("/x?TOKEN=abc"), "/x?TOKEN=***");
+/// assert_eq!(mask.apply("/customers/%2B447911123456/orders"), "/customers/***3456/orders");
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct QueryMask {
@@ -89,10 +95,10 @@ impl QueryMask {
     /// Appends the masked form of `path_and_query` to `out`.
     pub(crate) fn write(&self, out: &mut Vec<u8>, path_and_query: &str) {
         let Some((path, query)) = path_and_query.split_once('?') else {
-            out.extend_from_slice(path_and_query.as_bytes());
+            write_path(out, path_and_query);
             return;
         };
-        out.extend_from_slice(path.as_bytes());
+        write_path(out, path);
         out.push(b'?');
 
         for (i, pair) in query.split('&').enumerate() {
@@ -122,6 +128,34 @@ impl fmt::Debug for QueryMask {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.names.iter()).finish()
     }
+}
+
+/// Appends `path` with every phone-shaped segment masked.
+fn write_path(out: &mut Vec<u8>, path: &str) {
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push(b'/');
+        }
+        match phone_digits(segment) {
+            Some(digits) => {
+                out.extend_from_slice(MASK.as_bytes());
+                out.extend_from_slice(&digits.as_bytes()[digits.len() - 4..]);
+            }
+            None => out.extend_from_slice(segment.as_bytes()),
+        }
+    }
+}
+
+/// The digits of a segment shaped like a phone number: an optional `+` (or
+/// `%2B`), then 7 to 15 ASCII digits.
+fn phone_digits(segment: &str) -> Option<&str> {
+    let digits = segment
+        .strip_prefix('+')
+        .or_else(|| segment.strip_prefix("%2B"))
+        .or_else(|| segment.strip_prefix("%2b"))
+        .unwrap_or(segment);
+    let shaped = (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    shaped.then_some(digits)
 }
 
 /// Decodes `%XX` and `+` into `buf`; `None` when the result does not fit.
@@ -172,6 +206,26 @@ mod tests {
         assert_eq!(mask.apply("/a?flag&page=2&token"), "/a?flag&page=2&token");
         assert_eq!(mask.apply("/a"), "/a");
         assert_eq!(mask.apply("/a?"), "/a?");
+    }
+
+    #[test]
+    fn phone_shaped_path_segments_keep_only_their_last_four_digits() {
+        let mask = QueryMask::default();
+        assert_eq!(mask.apply("/customers/+447911123456"), "/customers/***3456");
+        assert_eq!(mask.apply("/c/%2b14155550100?page=2"), "/c/***0100?page=2");
+        assert_eq!(
+            mask.apply("/orders/07911123456/items"),
+            "/orders/***3456/items"
+        );
+    }
+
+    #[test]
+    fn other_path_segments_are_kept() {
+        let mask = QueryMask::none();
+        assert_eq!(mask.apply("/orders/RT-1001"), "/orders/RT-1001");
+        assert_eq!(mask.apply("/orders/123456"), "/orders/123456");
+        assert_eq!(mask.apply("/v1/1234567890123456"), "/v1/1234567890123456");
+        assert_eq!(mask.apply("//a/"), "//a/");
     }
 
     #[test]
