@@ -6,6 +6,7 @@
 //! stack receives `Request<Body>`; axum's `Router` accepts any body, so
 //! `Router::layer(stack)` needs nothing more.
 
+use std::any::Any;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -23,12 +24,18 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// one) and from any body with [`boxed`].
 pub struct Body(UnsyncBoxBody<Bytes, BoxError>);
 
-/// Boxes any body whose error converts into [`BoxError`].
+/// Boxes any body whose error converts into [`BoxError`]; a [`Body`] is
+/// returned as it is, not boxed twice.
 pub fn boxed<B>(body: B) -> Body
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
+    let mut slot = Some(body);
+    if let Some(already) = (&mut slot as &mut dyn Any).downcast_mut::<Option<Body>>() {
+        return already.take().expect("the slot was filled just above");
+    }
+    let body = slot.take().expect("the slot was filled just above");
     Body(body.map_err(Into::into).boxed_unsync())
 }
 
@@ -80,5 +87,19 @@ impl HttpBody for Body {
 
     fn size_hint(&self) -> SizeHint {
         self.0.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn boxing_a_stack_body_again_keeps_its_bytes() {
+        let once = boxed(http_body_util::Full::new(Bytes::from_static(b"hello")));
+        let twice = boxed(once);
+        assert_eq!(twice.collect().await.unwrap().to_bytes(), "hello");
     }
 }
