@@ -39,14 +39,7 @@ where
         let this = self.project();
         let mut response = ready!(this.future.poll(cx))?;
 
-        let headers = response.headers_mut();
-        for name in &this.headers.remove {
-            headers.remove(name);
-        }
-        headers.reserve(this.headers.set.len());
-        for (name, value) in &this.headers.set {
-            headers.entry(name).or_insert_with(|| value.clone());
-        }
+        this.headers.apply(response.headers_mut());
         Poll::Ready(Ok(response))
     }
 }

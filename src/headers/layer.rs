@@ -4,7 +4,7 @@ use http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, SERVER, X_CONTENT_TYPE_OPTIONS,
     X_FRAME_OPTIONS,
 };
-use http::{HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use tower_layer::Layer;
 
 use super::SecurityHeaders;
@@ -43,6 +43,42 @@ pub(crate) fn defaults() -> [(HeaderName, &'static str); 9] {
 pub(crate) struct Headers {
     pub(crate) set: Vec<(HeaderName, HeaderValue)>,
     pub(crate) remove: Vec<HeaderName>,
+    /// `set` applied to an empty map, built once: a response that comes
+    /// without headers gets a clone of it instead of one lookup per header.
+    pub(crate) on_empty: HeaderMap,
+}
+
+impl Headers {
+    fn new(set: Vec<(HeaderName, HeaderValue)>, remove: Vec<HeaderName>) -> Self {
+        let mut on_empty = HeaderMap::with_capacity(set.len());
+        add_absent(&mut on_empty, &set);
+        Self {
+            set,
+            remove,
+            on_empty,
+        }
+    }
+
+    /// Removes the banners from `headers` and adds each header of `set` it
+    /// lacks.
+    pub(crate) fn apply(&self, headers: &mut HeaderMap) {
+        for name in &self.remove {
+            headers.remove(name);
+        }
+        if headers.is_empty() {
+            headers.clone_from(&self.on_empty);
+        } else {
+            add_absent(headers, &self.set);
+        }
+    }
+}
+
+/// Adds each header of `set` that `headers` lacks; the first of a name wins.
+fn add_absent(headers: &mut HeaderMap, set: &[(HeaderName, HeaderValue)]) {
+    headers.reserve(set.len());
+    for (name, value) in set {
+        headers.entry(name).or_insert_with(|| value.clone());
+    }
 }
 
 /// Applies [`SecurityHeaders`]: adds security headers, removes banners.
@@ -67,7 +103,7 @@ impl SecurityHeadersLayer {
     /// Exactly these headers added (when absent) and these removed.
     pub fn new(set: Vec<(HeaderName, HeaderValue)>, remove: Vec<HeaderName>) -> Self {
         Self {
-            headers: Arc::new(Headers { set, remove }),
+            headers: Arc::new(Headers::new(set, remove)),
         }
     }
 

@@ -116,4 +116,44 @@ mod tests {
         let response = service.oneshot(Request::new(())).await.unwrap();
         assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     }
+
+    #[tokio::test]
+    async fn a_response_without_headers_gets_the_same_headers_as_one_with_some() {
+        let set = vec![
+            (
+                http::header::X_FRAME_OPTIONS,
+                http::HeaderValue::from_static("DENY"),
+            ),
+            (
+                http::header::X_FRAME_OPTIONS,
+                http::HeaderValue::from_static("SAMEORIGIN"),
+            ),
+            (
+                http::HeaderName::from_static("x-team"),
+                http::HeaderValue::from_static("rimguard"),
+            ),
+        ];
+        let layer = SecurityHeadersLayer::new(set, vec![http::header::SERVER]);
+        let respond = |with_header: bool| {
+            let service = service_fn(move |_req: Request<()>| async move {
+                let mut response = Response::new(Empty::<Bytes>::new());
+                if with_header {
+                    response
+                        .headers_mut()
+                        .insert("content-type", "text/plain".parse().unwrap());
+                }
+                Ok::<_, Infallible>(response)
+            });
+            layer.layer(service).oneshot(Request::new(()))
+        };
+
+        let bare = respond(false).await.unwrap();
+        let with_one = respond(true).await.unwrap();
+        let mut with_one = with_one.headers().clone();
+        with_one.remove("content-type");
+        assert_eq!(bare.headers(), &with_one);
+        assert_eq!(bare.headers().len(), 2);
+        assert_eq!(bare.headers()["x-frame-options"], "DENY");
+        assert_eq!(bare.headers()["x-team"], "rimguard");
+    }
 }
