@@ -11,6 +11,8 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
+use pin_project_lite::pin_project;
+use rimguard_core::future::ResponseFuture as CoreFuture;
 use rimguard_core::{Layer, Rejection, ResponseBody};
 use tower_service::Service;
 
@@ -59,22 +61,44 @@ impl<S: fmt::Debug> fmt::Debug for PhoneService<S> {
 
 type Boxed<B, E> = Pin<Box<dyn Future<Output = Result<Response<ResponseBody<B>>, E>> + Send>>;
 
-/// The response future of [`PhoneService`].
-pub struct ResponseFuture<B, E> {
-    inner: Boxed<B, E>,
+pin_project! {
+    /// The response future of [`PhoneService`].
+    ///
+    /// A number read from the path, the query or a header is judged before
+    /// the inner service is called, so this is the inner service's future
+    /// (or the rejection) with no allocation. Only a JSON body source, which
+    /// must be buffered first, boxes its future.
+    pub struct ResponseFuture<F, B, E> {
+        #[pin]
+        kind: Kind<F, B, E>,
+    }
 }
 
-impl<B, E> fmt::Debug for ResponseFuture<B, E> {
+pin_project! {
+    #[project = KindProj]
+    enum Kind<F, B, E> {
+        Direct { #[pin] future: CoreFuture<F, B> },
+        Buffered { future: Boxed<B, E> },
+    }
+}
+
+impl<F, B, E> fmt::Debug for ResponseFuture<F, B, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ResponseFuture")
     }
 }
 
-impl<B, E> Future for ResponseFuture<B, E> {
+impl<F, B, E> Future for ResponseFuture<F, B, E>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
     type Output = Result<Response<ResponseBody<B>>, E>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().kind.project() {
+            KindProj::Direct { future } => future.poll(cx),
+            KindProj::Buffered { future } => future.as_mut().poll(cx),
+        }
     }
 }
 
@@ -100,19 +124,18 @@ where
 {
     type Response = Response<ResponseBody<ResBody>>;
     type Error = S::Error;
-    type Future = ResponseFuture<ResBody, S::Error>;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let settings = self.settings.clone();
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-
-        if let PhoneSource::JsonBody { pointer, max_body } = &settings.source {
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        if let PhoneSource::JsonBody { pointer, max_body } = &self.settings.source {
+            let settings = self.settings.clone();
             let (pointer, max_body) = (pointer.clone(), *max_body);
+            let clone = self.inner.clone();
+            let mut inner = std::mem::replace(&mut self.inner, clone);
             let inner_future = async move {
                 let (parts, body) = request.into_parts();
                 let bytes = match Limited::new(body, max_body).collect().await {
@@ -126,53 +149,53 @@ where
                     Ok(value) => decide(&settings, value.as_deref()),
                     Err(rejection) => Decision::Refuse(rejection),
                 };
-                let request = Request::from_parts(parts, ReqBody::from(bytes));
-                finish(&mut inner, request, decision).await
+                let mut request = Request::from_parts(parts, ReqBody::from(bytes));
+                match decision {
+                    Decision::Refuse(rejection) => Ok(rejection.into_response()),
+                    Decision::Pass(found) => {
+                        store(&mut request, found);
+                        let response = inner.call(request).await?;
+                        Ok(response.map(ResponseBody::inner))
+                    }
+                }
             };
             return ResponseFuture {
-                inner: Box::pin(inner_future),
+                kind: Kind::Buffered {
+                    future: Box::pin(inner_future),
+                },
             };
         }
 
-        let decision = {
-            let value = extract(&settings.source, &request);
-            decide(&settings, value.as_deref())
+        let settings = &self.settings;
+        let decision = with_value(&settings.source, &request, |value| decide(settings, value));
+        let future = match decision {
+            Decision::Refuse(rejection) => CoreFuture::rejected(rejection.into_response()),
+            Decision::Pass(found) => {
+                store(&mut request, found);
+                CoreFuture::inner(self.inner.call(request))
+            }
         };
-        let future = async move { finish(&mut inner, request, decision).await };
         ResponseFuture {
-            inner: Box::pin(future),
+            kind: Kind::Direct { future },
         }
     }
 }
 
-async fn finish<S, ReqBody, ResBody>(
-    inner: &mut S,
-    mut request: Request<ReqBody>,
-    decision: Decision,
-) -> Result<Response<ResponseBody<ResBody>>, S::Error>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-{
-    match decision {
-        Decision::Refuse(rejection) => Ok(rejection.into_response()),
-        Decision::Pass(found) => {
-            match found {
-                Some(Found::Phone(number, details)) => {
-                    if let Some(caller) = number.to_caller_phone() {
-                        request.extensions_mut().insert(caller);
-                    }
-                    request
-                        .extensions_mut()
-                        .insert(ValidatedPhone::new(number, &details));
-                }
-                Some(Found::Scoped(sender)) => {
-                    request.extensions_mut().insert(sender);
-                }
-                None => {}
+/// Puts what the layer found into the request extensions.
+fn store<B>(request: &mut Request<B>, found: Option<Found>) {
+    match found {
+        Some(Found::Phone(number, details)) => {
+            if let Some(caller) = number.to_caller_phone() {
+                request.extensions_mut().insert(caller);
             }
-            let response = inner.call(request).await?;
-            Ok(response.map(ResponseBody::inner))
+            request
+                .extensions_mut()
+                .insert(ValidatedPhone::new(number, &details));
         }
+        Some(Found::Scoped(sender)) => {
+            request.extensions_mut().insert(sender);
+        }
+        None => {}
     }
 }
 
@@ -264,8 +287,14 @@ fn json_field(body: &[u8], pointer: &str) -> Result<Option<String>, Rejection> {
     })
 }
 
-/// The raw value from a path segment, query parameter or header.
-fn extract<'a, B>(source: &PhoneSource, request: &'a Request<B>) -> Option<Cow<'a, str>> {
+/// Calls `f` with the raw value from a path segment, query parameter or
+/// header (`None` when absent or not UTF-8), percent-decoded without
+/// allocating when it is short.
+fn with_value<B, R>(
+    source: &PhoneSource,
+    request: &Request<B>,
+    f: impl FnOnce(Option<&str>) -> R,
+) -> R {
     match source {
         PhoneSource::PathSegment(index) => {
             let segment = request
@@ -273,25 +302,51 @@ fn extract<'a, B>(source: &PhoneSource, request: &'a Request<B>) -> Option<Cow<'
                 .path()
                 .split('/')
                 .filter(|s| !s.is_empty())
-                .nth(*index)?;
-            percent_decode(segment)
+                .nth(*index);
+            match segment {
+                Some(segment) => with_decoded(segment, f),
+                None => f(None),
+            }
         }
         PhoneSource::Query(name) => {
-            let query = request.uri().query()?;
-            let value = query.split('&').find_map(|pair| {
-                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                (percent_decode(key)?.as_ref() == name.as_str()).then_some(value)
-            })?;
-            percent_decode(value)
+            let value = request.uri().query().and_then(|query| {
+                query.split('&').find_map(|pair| {
+                    let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                    with_decoded(key, |key| key == Some(name.as_str())).then_some(value)
+                })
+            });
+            match value {
+                Some(value) => with_decoded(value, f),
+                None => f(None),
+            }
         }
         PhoneSource::Header(name) => {
-            let value = request.headers().get(name)?;
-            std::str::from_utf8(value.as_bytes())
-                .ok()
-                .map(Cow::Borrowed)
+            let value = request.headers().get(name);
+            f(value.and_then(|v| std::str::from_utf8(v.as_bytes()).ok()))
         }
-        PhoneSource::JsonBody { .. } => None,
+        PhoneSource::JsonBody { .. } => f(None),
     }
+}
+
+/// The longest escaped value decoded on the stack; longer ones are rare
+/// (a phone number is at most a few dozen bytes) and go to the heap.
+const STACK_DECODE: usize = 64;
+
+/// Calls `f` with `s` percent-decoded, `None` when the result is not UTF-8.
+fn with_decoded<R>(s: &str, f: impl FnOnce(Option<&str>) -> R) -> R {
+    if !s.contains('%') {
+        return f(Some(s));
+    }
+    if s.len() <= STACK_DECODE {
+        let mut buf = [0u8; STACK_DECODE];
+        let mut len = 0;
+        decode(s.as_bytes(), |byte| {
+            buf[len] = byte;
+            len += 1;
+        });
+        return f(std::str::from_utf8(&buf[..len]).ok());
+    }
+    f(percent_decode(s).as_deref())
 }
 
 /// `%XX` escapes decoded; `None` when the result is not UTF-8.
@@ -299,8 +354,14 @@ fn percent_decode(s: &str) -> Option<Cow<'_, str>> {
     if !s.contains('%') {
         return Some(Cow::Borrowed(s));
     }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    let mut out = Vec::with_capacity(s.len());
+    decode(s.as_bytes(), |byte| out.push(byte));
+    String::from_utf8(out).ok().map(Cow::Owned)
+}
+
+/// Feeds `push` the bytes of `bytes` with `%XX` escapes decoded; never more
+/// bytes than `bytes` holds.
+fn decode(bytes: &[u8], mut push: impl FnMut(u8)) {
     let mut i = 0;
     while i < bytes.len() {
         let hex = bytes
@@ -308,16 +369,15 @@ fn percent_decode(s: &str) -> Option<Cow<'_, str>> {
             .and_then(|h| std::str::from_utf8(h).ok());
         match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(byte)) => {
-                out.push(byte);
+                push(byte);
                 i += 3;
             }
             (b, _) => {
-                out.push(b);
+                push(b);
                 i += 1;
             }
         }
     }
-    String::from_utf8(out).ok().map(Cow::Owned)
 }
 
 #[cfg(test)]
@@ -330,5 +390,22 @@ mod tests {
         assert_eq!(percent_decode("+44%207911").unwrap(), "+44 7911");
         assert_eq!(percent_decode("%zz").unwrap(), "%zz");
         assert!(percent_decode("%ff").is_none());
+    }
+
+    #[test]
+    fn short_and_long_values_decode_alike_on_the_stack_and_the_heap() {
+        let long = "%2B44".repeat(20);
+        for input in [
+            "%2B447911123456",
+            "+44%207911",
+            "%zz",
+            "%ff",
+            "%",
+            long.as_str(),
+        ] {
+            let heap = percent_decode(input).map(Cow::into_owned);
+            let stack = with_decoded(input, |v| v.map(str::to_owned));
+            assert_eq!(stack, heap, "{input}");
+        }
     }
 }
