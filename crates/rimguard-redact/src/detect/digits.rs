@@ -58,11 +58,24 @@ fn at_start(hay: &[u8], start: usize, cards: bool, phones: bool, out: &mut Vec<S
         // Too short for a card or a phone: skip without reading groups.
         return extent;
     }
-    let (run, end) = read_run(hay, start);
-    if run.len > 0 {
-        judge(hay, &run, cards, phones, out);
+    let (run, end, full) = read_run(hay, start);
+    if run.len == 0 {
+        return end.max(start + 1);
     }
-    end.max(start + 1)
+    let found = out.len();
+    judge(hay, &run, cards, phones, out);
+    if !full {
+        return end.max(start + 1);
+    }
+    // The run was cut at the group limit: what follows the last number found
+    // in it (or its first group, when none was) is read again as a run of
+    // its own, so a card after a phone is not lost in one long stretch.
+    let covered = out[found..].iter().map(|span| span.end).max();
+    let resume = match covered {
+        Some(covered) => run.groups[..run.len].iter().find(|(s, _)| *s >= covered),
+        None => run.groups[1..run.len].first(),
+    };
+    resume.map_or(end, |(s, _)| *s).max(start + 1)
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -223,8 +236,10 @@ fn is_sep(b: u8) -> bool {
 }
 
 /// Reads the run of digit groups starting at `start`. Returns the run (empty
-/// when it is not a candidate at all) and where scanning resumes.
-fn read_run(hay: &[u8], start: usize) -> (Run, usize) {
+/// when it is not a candidate at all), where scanning resumes, and whether
+/// the run was cut at the limit of groups or digits before its end (then the
+/// run holds the groups read so far).
+fn read_run(hay: &[u8], start: usize) -> (Run, usize, bool) {
     let mut run = Run::default();
     let mut j = start;
     let mut digits = 0;
@@ -235,7 +250,10 @@ fn read_run(hay: &[u8], start: usize) -> (Run, usize) {
         }
         digits += j - group_start;
         if run.len == MAX_GROUPS || digits > MAX_DIGITS {
-            return (Run::default(), skip_digits_and_seps(hay, j));
+            if run.len == 0 {
+                return (Run::default(), skip_digits_and_seps(hay, j), false);
+            }
+            return (run, group_start, true);
         }
         run.groups[run.len] = (group_start, j);
         run.len += 1;
@@ -251,13 +269,13 @@ fn read_run(hay: &[u8], start: usize) -> (Run, usize) {
         j = k;
     }
     if ends_glued(hay, j) {
-        return (Run::default(), j);
+        return (Run::default(), j, false);
     }
     if hay.get(j) == Some(&b':') && run.len > 1 {
         // `2026-12-03 11:43`: the last group is an hour, not a digit of a number.
         run.len -= 1;
     }
-    (run, j)
+    (run, j, false)
 }
 
 fn skip_digits_and_seps(hay: &[u8], from: usize) -> usize {
