@@ -7,52 +7,20 @@
 //! cargo bench -p rimguard-audit --bench audit -- --warm-up-time 1 --measurement-time 3
 //! ```
 
-use std::convert::Infallible;
-use std::future::Future;
 use std::path::Path;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::Empty;
 use rimguard_audit::{
     AuditLayer, AuditRecord, AuditSink, FileSink, FlushPolicy, Outcome, PendingRecord, QueuedSink,
     RequestId, SinkGuard,
 };
-use rimguard_core::ClientIp;
 use tower::{Service, ServiceBuilder, service_fn};
 
-type Body = Empty<Bytes>;
+mod common;
 
-fn request() -> Request<Body> {
-    let mut req = Request::get("/orders/42?token=s3cret&page=2")
-        .header("user-agent", "rimguard-bench/1.0")
-        .header("accept", "application/json")
-        .body(Empty::new())
-        .expect("a static request is valid");
-    req.extensions_mut()
-        .insert(ClientIp::from_peer([203, 0, 113, 7].into()));
-    req
-}
-
-async fn hello(_req: Request<Body>) -> Result<Response<Body>, Infallible> {
-    Ok(Response::new(Empty::new()))
-}
-
-/// Polls a future that completes without waiting (every service here does).
-fn ready<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("bench services answer without waiting"),
-    }
-}
+use common::{Body, hello, ready, request};
 
 fn call<S, B>(service: &mut S) -> StatusCode
 where

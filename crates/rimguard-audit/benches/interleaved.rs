@@ -7,50 +7,19 @@
 //! cargo bench -p rimguard-audit --bench interleaved
 //! ```
 
-use std::convert::Infallible;
-use std::future::Future;
 use std::path::Path;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::Empty;
 use rimguard_audit::{AuditLayer, FileSink};
-use rimguard_core::ClientIp;
 use tower::{Service, ServiceBuilder, service_fn};
 
-type Body = Empty<Bytes>;
+mod common;
+
+use common::{Body, hello, ready, request};
 
 const ROUNDS: u32 = 15;
 const REQUESTS: u32 = 4000;
-
-fn request() -> Request<Body> {
-    let mut req = Request::get("/orders/42?token=s3cret&page=2")
-        .header("user-agent", "rimguard-bench/1.0")
-        .header("accept", "application/json")
-        .body(Empty::new())
-        .expect("a static request is valid");
-    req.extensions_mut()
-        .insert(ClientIp::from_peer([203, 0, 113, 7].into()));
-    req
-}
-
-async fn hello(_req: Request<Body>) -> Result<Response<Body>, Infallible> {
-    Ok(Response::new(Empty::new()))
-}
-
-fn ready<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("bench services answer without waiting"),
-    }
-}
 
 /// Calls `service` `REQUESTS` times; the time per request.
 fn run<S, B>(service: &mut S) -> Duration
