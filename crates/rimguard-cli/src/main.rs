@@ -8,6 +8,10 @@ use rimguard::Config;
 use rimguard_cli::commands;
 use rimguard_cli::gateway::Gateway;
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// rimguard: security middleware in front of any HTTP service.
 #[derive(Debug, Parser)]
 #[command(name = "rimguard", version, about)]

@@ -73,6 +73,12 @@ use crate::record::AuditRecord;
 use crate::sink::{FlushPolicy, OnFull, QueueOptions, QueuedSink, RecordWriter, SinkGuard};
 use crate::time::unix_micros;
 
+/// Records that wake the detector's thread at once.
+const DETECTOR_BATCH: NonZeroU32 = NonZeroU32::new(256).expect("256 is not zero");
+
+/// The longest a record waits for the detector.
+const DETECTOR_DELAY: Duration = Duration::from_millis(20);
+
 /// The default cooldown per rule and subject.
 pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(600);
 
@@ -347,7 +353,9 @@ impl Detector {
 
     /// Runs the detector on its own thread, fed through a bounded queue
     /// that drops (and counts) records rather than slow requests down, and
-    /// sending its alerts to `alerts`.
+    /// sending its alerts to `alerts`. The thread wakes at most once every
+    /// 256 records or 20 ms, so an alert follows its record by 20 ms at
+    /// most (and at once after [`QueuedSink::flush`]).
     ///
     /// # Errors
     ///
@@ -360,7 +368,13 @@ impl Detector {
         let options = QueueOptions {
             capacity,
             on_full: OnFull::DropAndCount,
-            flush: FlushPolicy::EveryRecord,
+            // The detector keeps no output to flush: a batch only decides
+            // when its thread wakes, at most every 256 records or 20 ms,
+            // which is how late an alert can be.
+            flush: FlushPolicy::Batch {
+                max_records: DETECTOR_BATCH,
+                max_delay: DETECTOR_DELAY,
+            },
         };
         QueuedSink::spawn(
             "detector",

@@ -6,7 +6,7 @@ use std::io;
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::thread::{JoinHandle, Thread};
@@ -18,13 +18,6 @@ use crate::record::AuditRecord;
 
 /// How many queued records the writer takes in one go before it flushes.
 const BURST: u32 = 512;
-
-/// Short naps the writer takes on an empty queue before it sleeps until
-/// woken; while it naps, submitting costs no system call.
-const NAPS: u32 = 40;
-
-/// One short nap.
-const NAP: Duration = Duration::from_micros(50);
 
 /// The longest a submitter waits for room before it looks again.
 const ROOM_WAIT: Duration = Duration::from_millis(1);
@@ -59,6 +52,8 @@ pub enum FlushPolicy {
     EveryRecord,
     /// When `max_records` are buffered or the oldest buffered record is
     /// `max_delay` old, whichever comes first: a crash loses at most that.
+    /// The writer thread also wakes about once per batch instead of once
+    /// per record, which is what makes this the policy for busy services.
     Batch {
         /// Most records held before a flush.
         max_records: NonZeroU32,
@@ -156,10 +151,27 @@ struct Counters {
     closed_warned: AtomicBool,
 }
 
-/// How a submitter wakes the writer, only when it sleeps.
-#[derive(Default)]
+/// The writer is working: submitters never wake it.
+const AWAKE: u8 = 0;
+/// The writer holds a batch and sleeps until it falls due: submitters wake
+/// it only when the queue holds a whole batch.
+const DOZING: u8 = 1;
+/// The writer holds nothing and sleeps: the first record wakes it.
+const ASLEEP: u8 = 2;
+
+/// How a submitter wakes the writer: only when it sleeps, and while it
+/// dozes over a batch only when a whole batch is queued, so that a busy
+/// queue costs the request threads no system call and the writer about
+/// one wake-up per batch.
 struct Wake {
-    sleeping: AtomicBool,
+    state: AtomicU8,
+    /// Records in a whole batch (at most half the queue).
+    batch: u64,
+    /// Records queued while the writer dozes that complete its batch.
+    wake_at: AtomicU64,
+    /// Records the writer has taken off the queue (written by it only);
+    /// with `Counters::accepted`, how many are queued.
+    taken: AtomicU64,
     writer: OnceLock<Thread>,
     /// Submitters waiting for room in a full queue, and where they wait:
     /// the writer wakes them once per burst it takes, not once per record.
@@ -169,11 +181,53 @@ struct Wake {
 }
 
 impl Wake {
-    fn after_send(&self) {
+    fn new(options: &QueueOptions) -> Self {
+        let batch = match options.flush {
+            FlushPolicy::EveryRecord => 1,
+            FlushPolicy::Batch { max_records, .. } => u64::from(max_records.get()),
+        };
+        // A half-full queue always wakes the writer, whatever the batch.
+        let half = u64::try_from(options.capacity.get() / 2).unwrap_or(u64::MAX);
+        Self {
+            state: AtomicU8::new(AWAKE),
+            batch: batch.min(half).max(1),
+            wake_at: AtomicU64::new(1),
+            taken: AtomicU64::new(0),
+            writer: OnceLock::new(),
+            waiting: AtomicUsize::new(0),
+            room: Mutex::new(()),
+            room_made: Condvar::new(),
+        }
+    }
+
+    /// Called after a record went into the queue; `accepted` counts it.
+    fn after_record(&self, accepted: u64) {
         // Pairs with the fence in `Worker::sleep`: either the writer sees
-        // the message, or this sees the flag.
+        // the record, or this sees the state it went to sleep in.
         fence(Ordering::SeqCst);
-        if self.sleeping.load(Ordering::Relaxed)
+        match self.state.load(Ordering::Relaxed) {
+            AWAKE => {}
+            DOZING => {
+                let queued = accepted.saturating_sub(self.taken.load(Ordering::Relaxed));
+                if queued >= self.wake_at.load(Ordering::Relaxed) {
+                    self.wake();
+                }
+            }
+            _ => self.wake(),
+        }
+    }
+
+    /// Called after a flush or shutdown message went into the queue.
+    fn after_command(&self) {
+        fence(Ordering::SeqCst);
+        if self.state.load(Ordering::Relaxed) != AWAKE {
+            self.wake();
+        }
+    }
+
+    fn wake(&self) {
+        // One submitter pays the system call; the others see `AWAKE`.
+        if self.state.swap(AWAKE, Ordering::Relaxed) != AWAKE
             && let Some(writer) = self.writer.get()
         {
             writer.unpark();
@@ -278,7 +332,7 @@ impl QueuedSink {
             options.flush,
             alerts,
         );
-        let wake = Arc::new(Wake::default());
+        let wake = Arc::new(Wake::new(&options));
         let worker_wake = wake.clone();
         let thread = std::thread::Builder::new()
             .name(format!("rimguard-audit-{name}"))
@@ -315,7 +369,7 @@ impl QueuedSink {
         let (ack, done) = mpsc::sync_channel(1);
         let stopped = || io::Error::new(io::ErrorKind::BrokenPipe, "the audit writer has stopped");
         self.tx.send(Message::Flush(ack)).map_err(|_| stopped())?;
-        self.wake.after_send();
+        self.wake.after_command();
         done.recv().map_err(|_| stopped())?
     }
 
@@ -345,8 +399,8 @@ impl AuditSink for QueuedSink {
         };
         match sent {
             Ok(()) => {
-                self.counters.accepted.fetch_add(1, Ordering::Relaxed);
-                self.wake.after_send();
+                let accepted = self.counters.accepted.fetch_add(1, Ordering::Relaxed) + 1;
+                self.wake.after_record(accepted);
             }
             Err(closed) => self.refused(closed),
         }
@@ -377,7 +431,7 @@ impl SinkGuard {
         // A full queue makes this wait for room, which is what a clean
         // shutdown means: everything before it gets written.
         let _ = self.tx.send(Message::Shutdown);
-        self.wake.after_send();
+        self.wake.after_command();
         match thread.join() {
             Ok(result) => result,
             Err(_) => Err(io::Error::other("the audit writer thread panicked")),
@@ -411,6 +465,8 @@ struct Worker {
     counters: Arc<Counters>,
     flush: FlushPolicy,
     alerts: Option<AlertSender>,
+    /// Records taken off the queue so far.
+    taken: u64,
     /// Records written since the last successful flush.
     unflushed: u64,
     oldest_unflushed: Option<Instant>,
@@ -439,6 +495,7 @@ impl Worker {
             counters,
             flush,
             alerts,
+            taken: 0,
             unflushed: 0,
             oldest_unflushed: None,
             unreported_failures: 0,
@@ -465,6 +522,7 @@ impl Worker {
                 }
                 taken += 1;
             }
+            wake.taken.store(self.taken, Ordering::Relaxed);
             wake.room_made();
             if self.flush == FlushPolicy::EveryRecord || self.batch_due() {
                 self.flush_now();
@@ -473,11 +531,9 @@ impl Worker {
         self.finish()
     }
 
-    /// The next message, napping then sleeping while the queue is empty
-    /// (and flushing a batch that falls due meanwhile). `None` when every
-    /// sender is gone.
+    /// The next message, sleeping while the queue is empty (and flushing a
+    /// batch that falls due meanwhile). `None` when every sender is gone.
     fn next_message(&mut self, wake: &Wake) -> Option<Message> {
-        let mut naps = 0;
         loop {
             match self.rx.try_recv() {
                 Ok(message) => return Some(message),
@@ -487,27 +543,30 @@ impl Worker {
             if self.batch_due() {
                 self.flush_now();
             }
-            if naps < NAPS {
-                naps += 1;
-                std::thread::park_timeout(NAP);
-            } else if let Some(message) = self.sleep(wake) {
+            if let Some(message) = self.sleep(wake) {
                 return Some(message);
             }
         }
     }
 
-    /// Sleeps until woken, or until the batch is due.
+    /// Sleeps until woken, or until the batch it holds is due. While it
+    /// holds a batch, records arriving wake it only once a whole batch is
+    /// queued: the batch's deadline wakes it otherwise.
     fn sleep(&mut self, wake: &Wake) -> Option<Message> {
-        wake.sleeping.store(true, Ordering::Relaxed);
+        let due_in = self.batch_wait();
+        let state = if due_in.is_some() { DOZING } else { ASLEEP };
+        let room = wake.batch.saturating_sub(self.unflushed).max(1);
+        wake.wake_at.store(room, Ordering::Relaxed);
+        wake.state.store(state, Ordering::Relaxed);
         fence(Ordering::SeqCst);
         let message = match self.rx.try_recv() {
             Ok(message) => Some(message),
             Err(_) => {
-                std::thread::park_timeout(self.batch_wait().unwrap_or(LONG_SLEEP).min(LONG_SLEEP));
+                std::thread::park_timeout(due_in.unwrap_or(LONG_SLEEP).min(LONG_SLEEP));
                 None
             }
         };
-        wake.sleeping.store(false, Ordering::Relaxed);
+        wake.state.store(AWAKE, Ordering::Relaxed);
         message
     }
 
@@ -524,7 +583,10 @@ impl Worker {
     /// Handles one message; `false` on shutdown.
     fn handle(&mut self, message: Message) -> bool {
         match message {
-            Message::Record(record) => self.write(&record),
+            Message::Record(record) => {
+                self.taken += 1;
+                self.write(&record);
+            }
             Message::Flush(ack) => {
                 self.flush_now();
                 let result = match self.last_error.take() {
