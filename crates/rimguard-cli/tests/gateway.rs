@@ -1,17 +1,27 @@
-//! The gateway in front of a real upstream on 127.0.0.1, driven over HTTP.
+//! The gateway in front of a real upstream on 127.0.0.1, driven over HTTP
+//! and HTTPS.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
 use bytes::Bytes;
-use http::{HeaderMap, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http::{HeaderMap, Request, Response, StatusCode, Version};
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use rimguard::Config;
 use rimguard_cli::gateway::Gateway;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::crypto::ring;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 /// An upstream that answers with the request headers it received, as JSON,
 /// and a `Server` banner that the gateway must remove.
@@ -33,20 +43,29 @@ async fn upstream() -> SocketAddr {
     addr
 }
 
-async fn gateway(extra: &str, upstream: SocketAddr) -> SocketAddr {
+/// The configuration `extra` with a `[gateway]` section in front of
+/// `upstream`; `gateway_keys` are more keys of that section.
+fn config(extra: &str, gateway_keys: &str, upstream: SocketAddr) -> Config {
     let text = format!(
-        "{extra}\n[gateway]\nlisten = \"127.0.0.1:0\"\nupstream = \"http://{upstream}\"\nrequest_timeout = \"5s\"\n"
+        "{extra}\n[gateway]\nlisten = \"127.0.0.1:0\"\nupstream = \"http://{upstream}\"\nrequest_timeout = \"5s\"\n{gateway_keys}\n"
     );
-    let config = Config::loader()
+    Config::loader()
         .text("gateway.toml", text)
         .env_vars([])
         .load()
-        .unwrap();
-    let gateway = Gateway::from_config(&config).unwrap();
+        .unwrap()
+}
+
+/// Serves `gateway` on a free port of 127.0.0.1.
+async fn serve(gateway: Gateway) -> SocketAddr {
     let listener = gateway.bind().await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(gateway.serve(listener, std::future::pending()));
     addr
+}
+
+async fn gateway(extra: &str, upstream: SocketAddr) -> SocketAddr {
+    serve(Gateway::from_config(&config(extra, "", upstream)).unwrap()).await
 }
 
 async fn get_text(url: String, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, String) {
@@ -59,6 +78,10 @@ async fn get_text(url: String, headers: &[(&str, &str)]) -> (StatusCode, HeaderM
         .request(req.body(Full::default()).unwrap())
         .await
         .unwrap();
+    read(response).await
+}
+
+async fn read(response: Response<Incoming>) -> (StatusCode, HeaderMap, String) {
     let (parts, body) = response.into_parts();
     let body = body.collect().await.unwrap().to_bytes();
     (
@@ -66,6 +89,117 @@ async fn get_text(url: String, headers: &[(&str, &str)]) -> (StatusCode, HeaderM
         parts.headers,
         String::from_utf8_lossy(&body).into_owned(),
     )
+}
+
+/// A literal TOML string of `path` (no escapes are read inside `'…'`).
+fn toml_path(path: &Path) -> String {
+    let path = path.to_str().unwrap();
+    assert!(!path.contains('\''), "a temporary path has no quote");
+    format!("'{path}'")
+}
+
+/// A self-signed certificate for `localhost` and 127.0.0.1, generated for
+/// this test run, with its PEM files in a temporary directory.
+struct SelfSigned {
+    dir: tempfile::TempDir,
+    cert: PathBuf,
+    key: PathBuf,
+    der: CertificateDer<'static>,
+}
+
+impl SelfSigned {
+    fn generate() -> Self {
+        let names = ["localhost".to_owned(), "127.0.0.1".to_owned()];
+        let rcgen::CertifiedKey { cert, signing_key } =
+            rcgen::generate_simple_self_signed(names).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        std::fs::write(&cert_path, cert.pem()).unwrap();
+        std::fs::write(&key_path, signing_key.serialize_pem()).unwrap();
+        Self {
+            dir,
+            cert: cert_path,
+            key: key_path,
+            der: cert.der().clone(),
+        }
+    }
+
+    /// The `tls` key of `[gateway]` naming `cert` and `key`.
+    fn tls_key(cert: &Path, key: &Path) -> String {
+        format!(
+            "tls = {{ cert = {}, key = {} }}",
+            toml_path(cert),
+            toml_path(key)
+        )
+    }
+
+    fn gateway_keys(&self) -> String {
+        Self::tls_key(&self.cert, &self.key)
+    }
+}
+
+/// A TLS connection to `addr` that trusts only `trusted` and offers only
+/// the ALPN protocol `alpn`.
+async fn connect_tls(
+    addr: SocketAddr,
+    trusted: &CertificateDer<'static>,
+    alpn: &[u8],
+) -> TlsStream<TcpStream> {
+    let mut roots = RootCertStore::empty();
+    roots.add(trusted.clone()).unwrap();
+    let mut config = ClientConfig::builder_with_provider(Arc::new(ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![alpn.to_vec()];
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let stream = TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    assert_eq!(
+        stream.get_ref().1.alpn_protocol(),
+        Some(alpn),
+        "the gateway agreed to the protocol offered"
+    );
+    stream
+}
+
+/// `GET path` over HTTP/1.1 on a TLS connection to the gateway.
+async fn get_https_1(
+    addr: SocketAddr,
+    trusted: &CertificateDer<'static>,
+    path: &str,
+) -> Response<Incoming> {
+    let stream = connect_tls(addr, trusted, b"http/1.1").await;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let req = Request::get(path)
+        .header("host", "localhost")
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    sender.send_request(req).await.unwrap()
+}
+
+/// `GET path` over HTTP/2 on a TLS connection to the gateway.
+async fn get_https_2(
+    addr: SocketAddr,
+    trusted: &CertificateDer<'static>,
+    path: &str,
+) -> Response<Incoming> {
+    let stream = connect_tls(addr, trusted, b"h2").await;
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let uri = format!("https://localhost:{}{path}", addr.port());
+    let req = Request::get(uri).body(Empty::<Bytes>::new()).unwrap();
+    sender.send_request(req).await.unwrap()
 }
 
 #[tokio::test]
@@ -148,4 +282,171 @@ async fn an_unreachable_upstream_is_a_502_problem() {
     let (status, _, body) = get_text(format!("http://{gateway}/x"), &[]).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert!(body.contains("upstream-unavailable"));
+}
+
+#[tokio::test]
+async fn https_over_http_1_reaches_the_upstream_as_https_and_answers_with_hsts() {
+    let cert = SelfSigned::generate();
+    let config = config("", &cert.gateway_keys(), upstream().await);
+    let gateway = serve(Gateway::from_config(&config).unwrap()).await;
+
+    let response = get_https_1(gateway, &cert.der, "/orders/1").await;
+    assert_eq!(response.version(), Version::HTTP_11);
+    let (status, headers, body) = read(response).await;
+
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let seen: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(seen["x-forwarded-proto"], "https", "{seen}");
+    assert_eq!(seen["forwarded"], "for=127.0.0.1;proto=https");
+    let hsts = headers["strict-transport-security"].to_str().unwrap();
+    assert!(hsts.starts_with("max-age=31536000"), "{hsts}");
+    assert!(!headers.contains_key("server"));
+}
+
+#[tokio::test]
+async fn https_over_http_2_reaches_the_upstream_as_https_and_answers_with_hsts() {
+    let cert = SelfSigned::generate();
+    let config = config("", &cert.gateway_keys(), upstream().await);
+    let gateway = serve(Gateway::from_config(&config).unwrap()).await;
+
+    let response = get_https_2(gateway, &cert.der, "/orders/2").await;
+    assert_eq!(response.version(), Version::HTTP_2);
+    let (status, headers, body) = read(response).await;
+
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let seen: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(seen["x-forwarded-proto"], "https", "{seen}");
+    assert!(headers.contains_key("strict-transport-security"));
+}
+
+#[tokio::test]
+async fn plain_http_to_the_tls_port_gets_no_answer() {
+    let cert = SelfSigned::generate();
+    let config = config("", &cert.gateway_keys(), upstream().await);
+    let gateway = serve(Gateway::from_config(&config).unwrap()).await;
+
+    let tcp = TcpStream::connect(gateway).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let req = Request::get("/orders/1")
+        .header("host", "localhost")
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(10), sender.send_request(req))
+        .await
+        .expect("the gateway ends a connection that does not speak TLS");
+    assert!(outcome.is_err(), "a plain request got {outcome:?}");
+}
+
+#[tokio::test]
+async fn a_client_that_never_starts_the_tls_handshake_is_let_go() {
+    let cert = SelfSigned::generate();
+    let keys = format!("{}\nheader_read_timeout = \"1s\"", cert.gateway_keys());
+    let config = config("", &keys, upstream().await);
+    let gateway = serve(Gateway::from_config(&config).unwrap()).await;
+
+    let mut idle = TcpStream::connect(gateway).await.unwrap();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(
+        Duration::from_secs(20),
+        tokio::io::AsyncReadExt::read(&mut idle, &mut buf),
+    )
+    .await
+    .expect("the gateway closes a connection that stays silent");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+}
+
+#[tokio::test]
+async fn missing_or_bad_pem_files_are_refused_at_start_up_naming_the_field() {
+    let cert = SelfSigned::generate();
+    let upstream = upstream().await;
+    let refusal = |cert: &Path, key: &Path| {
+        let config = config("", &SelfSigned::tls_key(cert, key), upstream);
+        Gateway::from_config(&config).unwrap_err()
+    };
+    let dir = cert.dir.path();
+
+    let missing = dir.join("missing.pem");
+    let error = refusal(&missing, &cert.key);
+    assert_eq!(error.field(), "gateway.tls.cert");
+    assert!(error.to_string().contains("cannot read"), "{error}");
+    assert!(error.to_string().contains("missing.pem"), "{error}");
+
+    let not_a_cert = dir.join("not-a-cert.pem");
+    std::fs::write(&not_a_cert, "hello\n").unwrap();
+    let error = refusal(&not_a_cert, &cert.key);
+    assert_eq!(error.field(), "gateway.tls.cert");
+    assert!(
+        error.to_string().contains("holds no certificate"),
+        "{error}"
+    );
+
+    let bad_key = dir.join("bad-key.pem");
+    std::fs::write(
+        &bad_key,
+        "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1ieXRlcw==\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let error = refusal(&cert.cert, &bad_key);
+    assert_eq!(error.field(), "gateway.tls.key");
+    assert!(!error.to_string().contains("c2VjcmV0"), "{error}");
+
+    let other = SelfSigned::generate();
+    let error = refusal(&cert.cert, &other.key);
+    assert_eq!(error.field(), "gateway.tls.key");
+    assert!(
+        error.to_string().contains("does not fit the certificate"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_show_the_ip_lists_and_the_audit_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (audit, office) = (
+        dir.path().join("audit.jsonl"),
+        dir.path().join("office.txt"),
+    );
+    std::fs::write(&office, "10.0.0.0/8\n").unwrap();
+    let extra = format!(
+        "[https]\nmode = \"off\"\n[audit]\nfile = {}\n[ip_lists.office]\nallow = [\"127.0.0.0/8\"]\nfile = {}\nwatch = false\n[[routes]]\nname = \"admin\"\npath = \"/admin/*\"\nip_list = \"office\"",
+        toml_path(&audit),
+        toml_path(&office),
+    );
+    let gateway = Gateway::from_config(&config(&extra, "", upstream().await)).unwrap();
+    let addr = serve(gateway.clone()).await;
+
+    for path in ["/admin/1", "/orders/1", "/orders/2"] {
+        let (status, _, _) = get_text(format!("http://{addr}{path}"), &[]).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    gateway.stack().audit().unwrap().flush().unwrap();
+
+    let lists = gateway.stack().ip_lists().unwrap();
+    std::fs::write(&office, "not a range\n").unwrap();
+    assert!(lists.reload_all().is_err());
+    std::fs::write(&office, "10.0.0.0/8\n192.0.2.0/24\n").unwrap();
+    lists.reload_all().unwrap();
+
+    let (_, _, metrics) = get_text(format!("http://{addr}/metrics"), &[]).await;
+    for line in [
+        "# TYPE rimguard_audit_records_written_total counter",
+        "rimguard_audit_records_accepted_total{sink=\"file\"} 3",
+        "rimguard_audit_records_written_total{sink=\"file\"} 3",
+        "rimguard_audit_records_dropped_total{sink=\"file\"} 0",
+        "rimguard_audit_records_failed_total{sink=\"file\"} 0",
+        "rimguard_audit_write_errors_total{sink=\"file\"} 0",
+        "# TYPE rimguard_ip_list_reloads_total counter",
+        "rimguard_ip_list_reloads_total{list=\"office\"} 1",
+        "rimguard_ip_list_reload_failures_total{list=\"office\"} 1",
+        "# TYPE rimguard_ip_list_ranges gauge",
+        "rimguard_ip_list_ranges{list=\"office\"} 3",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no `{line}` in\n{metrics}"
+        );
+    }
 }

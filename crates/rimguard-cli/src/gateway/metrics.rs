@@ -6,6 +6,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::Response;
+use rimguard::audit::SinkStats;
+use rimguard::ipfilter::{IpListRegistry, SharedIpList};
+use rimguard::ratelimit::{RateLimitLayer, RateLimitStats};
 use rimguard_core::Rejection;
 
 /// What the gateway counts. Cheap on the request path: atomics, and a lock
@@ -18,7 +21,24 @@ pub struct Metrics {
     upstream_errors: AtomicU64,
     upstream_timeouts: AtomicU64,
     gauges: Mutex<Vec<Gauge>>,
-    limiters: Mutex<Vec<(String, rimguard::ratelimit::RateLimitLayer)>>,
+    limiters: Mutex<Vec<(String, RateLimitLayer)>>,
+    ip_lists: Mutex<Vec<(String, SharedIpList)>>,
+    sinks: Mutex<Vec<Sink>>,
+}
+
+/// An audit sink whose counters are read at scrape time; `read` gives
+/// `None` once the sink is gone.
+struct Sink {
+    name: String,
+    read: Box<dyn Fn() -> Option<SinkStats> + Send + Sync>,
+}
+
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sink")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A value read when `/metrics` is scraped, such as a limiter's key count
@@ -47,7 +67,7 @@ impl Metrics {
 
         if let Some(rejection) = response.extensions().get::<Rejection>() {
             let key = (rejection.layer().as_str(), rejection.code());
-            let mut refusals = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+            let mut refusals = lock(&self.refusals);
             *refusals.entry(key).or_default() += 1;
         }
     }
@@ -74,29 +94,46 @@ impl Metrics {
             kind,
             read: Box::new(read),
         };
-        self.gauges
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(gauge);
+        lock(&self.gauges).push(gauge);
     }
 
     /// Exposes the statistics of these rate limiters: live keys, refusals,
     /// evictions and Redis fallbacks, labelled by limiter name.
-    pub fn watch_limiters(&self, limiters: &[(String, rimguard::ratelimit::RateLimitLayer)]) {
-        let mut watched = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
-        watched.extend(limiters.iter().cloned());
+    pub fn watch_limiters(&self, limiters: &[(String, RateLimitLayer)]) {
+        lock(&self.limiters).extend(limiters.iter().cloned());
+    }
+
+    /// Exposes every list of `lists`: reloads, refused reloads and the
+    /// ranges of the version in force, labelled by list name.
+    pub fn watch_ip_lists(&self, lists: &IpListRegistry) {
+        let named = lists
+            .names()
+            .filter_map(|name| Some((name.to_owned(), lists.list(name)?.clone())));
+        lock(&self.ip_lists).extend(named);
+    }
+
+    /// Exposes the counters of an audit sink, labelled `sink="<name>"`:
+    /// records accepted, written, dropped and lost, and write errors.
+    /// `read` is called at each scrape; a sink it no longer finds
+    /// (`None`) is left out.
+    pub fn watch_audit_sink(
+        &self,
+        name: impl Into<String>,
+        read: impl Fn() -> Option<SinkStats> + Send + Sync + 'static,
+    ) {
+        let sink = Sink {
+            name: name.into(),
+            read: Box::new(read),
+        };
+        lock(&self.sinks).push(sink);
     }
 
     fn render_limiters(&self, out: &mut String) {
-        let limiters = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
-        if limiters.is_empty() {
-            return;
-        }
-        let stats: Vec<_> = limiters
+        let stats: Vec<_> = lock(&self.limiters)
             .iter()
-            .map(|(name, layer)| (name, layer.stats()))
+            .map(|(name, layer)| (name.clone(), layer.stats()))
             .collect();
-        let series: [Series; 5] = [
+        let series: [Series<RateLimitStats>; 5] = [
             (
                 "rimguard_ratelimit_keys",
                 "gauge",
@@ -128,13 +165,75 @@ impl Metrics {
                 |s| u64::from(s.backend_down),
             ),
         ];
-        for (name, kind, help, read) in series {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} {kind}");
-            for (limiter, stats) in &stats {
-                let _ = writeln!(out, "{name}{{limiter=\"{limiter}\"}} {}", read(stats));
-            }
-        }
+        labelled(out, "limiter", &stats, &series);
+    }
+
+    fn render_ip_lists(&self, out: &mut String) {
+        let stats: Vec<_> = lock(&self.ip_lists)
+            .iter()
+            .map(|(name, list)| (name.clone(), ListStats::of(list)))
+            .collect();
+        let series: [Series<ListStats>; 3] = [
+            (
+                "rimguard_ip_list_reloads_total",
+                "counter",
+                "Reloads that swapped in a new version of the list.",
+                |s| s.reloads,
+            ),
+            (
+                "rimguard_ip_list_reload_failures_total",
+                "counter",
+                "Reloads refused (unreadable or bad file); the previous list stayed in force.",
+                |s| s.failures,
+            ),
+            (
+                "rimguard_ip_list_ranges",
+                "gauge",
+                "Ranges of the version in force (allow and deny).",
+                |s| s.ranges,
+            ),
+        ];
+        labelled(out, "list", &stats, &series);
+    }
+
+    fn render_sinks(&self, out: &mut String) {
+        let stats: Vec<_> = lock(&self.sinks)
+            .iter()
+            .filter_map(|sink| Some((sink.name.clone(), (sink.read)()?)))
+            .collect();
+        let series: [Series<SinkStats>; 5] = [
+            (
+                "rimguard_audit_records_accepted_total",
+                "counter",
+                "Audit records taken into the sink's queue.",
+                |s| s.accepted,
+            ),
+            (
+                "rimguard_audit_records_written_total",
+                "counter",
+                "Audit records written and flushed.",
+                |s| s.written,
+            ),
+            (
+                "rimguard_audit_records_dropped_total",
+                "counter",
+                "Audit records refused because the queue was full or closed.",
+                |s| s.dropped,
+            ),
+            (
+                "rimguard_audit_records_failed_total",
+                "counter",
+                "Audit records lost to write or flush errors.",
+                |s| s.failed,
+            ),
+            (
+                "rimguard_audit_write_errors_total",
+                "counter",
+                "Write or flush errors of the audit sink.",
+                |s| s.write_errors,
+            ),
+        ];
+        labelled(out, "sink", &stats, &series);
     }
 
     /// The Prometheus text exposition of every counter.
@@ -161,7 +260,7 @@ impl Metrics {
 
         out.push_str("# HELP rimguard_refusals_total Requests refused, by layer and reason.\n");
         out.push_str("# TYPE rimguard_refusals_total counter\n");
-        let refusals = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+        let refusals = lock(&self.refusals);
         for ((layer, code), count) in refusals.iter() {
             let _ = writeln!(
                 out,
@@ -186,7 +285,9 @@ impl Metrics {
         );
 
         self.render_limiters(&mut out);
-        for gauge in self.gauges.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        self.render_ip_lists(&mut out);
+        self.render_sinks(&mut out);
+        for gauge in lock(&self.gauges).iter() {
             let _ = writeln!(out, "# HELP {} {}", gauge.name, gauge.help);
             let _ = writeln!(out, "# TYPE {} {}", gauge.name, gauge.kind);
             let _ = writeln!(out, "{} {}", gauge.name, (gauge.read)());
@@ -195,13 +296,67 @@ impl Metrics {
     }
 }
 
-/// A limiter series: name, type, help, and how to read it from the stats.
-type Series = (
-    &'static str,
-    &'static str,
-    &'static str,
-    fn(&rimguard::ratelimit::RateLimitStats) -> u64,
-);
+/// A labelled series: name, type, help, and how to read it from the stats.
+type Series<T> = (&'static str, &'static str, &'static str, fn(&T) -> u64);
+
+/// What `/metrics` shows of one IP list, read once per scrape.
+struct ListStats {
+    reloads: u64,
+    failures: u64,
+    ranges: u64,
+}
+
+impl ListStats {
+    fn of(list: &SharedIpList) -> Self {
+        Self {
+            reloads: list.reloads(),
+            failures: list.reload_failures(),
+            ranges: u64::try_from(list.load().len()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+/// Writes each series of `series` with one line per row, labelled
+/// `label="<row name>"`; nothing at all when there is no row.
+fn labelled<T>(out: &mut String, label: &str, rows: &[(String, T)], series: &[Series<T>]) {
+    if rows.is_empty() {
+        return;
+    }
+    for (name, kind, help, read) in series {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        for (row, stats) in rows {
+            let row = escape_label(row);
+            let _ = writeln!(out, "{name}{{{label}=\"{row}\"}} {}", read(stats));
+        }
+    }
+}
+
+/// A label value as the text format wants it: backslash, double quote and
+/// line feed escaped.
+fn escape_label(value: &str) -> std::borrow::Cow<'_, str> {
+    if !value.contains(['\\', '"', '\n']) {
+        return value.into();
+    }
+    let mut escaped = String::with_capacity(value.len() + 2);
+    for c in value.chars() {
+        match c {
+            '\\' => escaped.push_str("\\\\"),
+            '"' => escaped.push_str("\\\""),
+            '\n' => escaped.push_str("\\n"),
+            c => escaped.push(c),
+        }
+    }
+    escaped.into()
+}
+
+/// Locks `mutex` even when poisoned: each update behind these locks is a
+/// single push or increment, so a holder that panicked left a valid value.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 fn counter(out: &mut String, name: &str, help: &str, value: u64) {
     let _ = writeln!(out, "# HELP {name} {help}");
@@ -212,6 +367,7 @@ fn counter(out: &mut String, name: &str, help: &str, value: u64) {
 #[cfg(test)]
 mod tests {
     use http::StatusCode;
+    use rimguard::ipfilter::{IpFilterLayer, IpList};
     use rimguard_core::Layer;
 
     use super::*;
@@ -235,5 +391,75 @@ mod tests {
         );
         assert!(text.contains("rimguard_responses_total{class=\"4xx\"} 1"));
         assert!(text.contains("rimguard_responses_total{class=\"2xx\"} 1"));
+    }
+
+    #[test]
+    fn each_ip_list_shows_its_reloads_and_ranges() {
+        let office = IpList::builder()
+            .name("office")
+            .allow("203.0.113.0/24")
+            .build()
+            .unwrap();
+        let mut lists = IpListRegistry::new();
+        lists.insert("office", IpFilterLayer::new(office));
+        let metrics = Metrics::default();
+        metrics.watch_ip_lists(&lists);
+
+        let wider = IpList::builder()
+            .name("office")
+            .allow("203.0.113.0/24")
+            .deny("198.51.100.0/24")
+            .build()
+            .unwrap();
+        lists.list("office").unwrap().replace(wider);
+
+        let text = metrics.render();
+        assert!(text.contains("# TYPE rimguard_ip_list_reloads_total counter\n"));
+        assert!(
+            text.contains("rimguard_ip_list_reloads_total{list=\"office\"} 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("rimguard_ip_list_reload_failures_total{list=\"office\"} 0\n"));
+        assert!(text.contains("rimguard_ip_list_ranges{list=\"office\"} 2\n"));
+    }
+
+    #[test]
+    fn an_audit_sink_shows_its_counters_while_it_exists() {
+        let metrics = Metrics::default();
+        let stats = SinkStats {
+            accepted: 5,
+            written: 3,
+            dropped: 1,
+            failed: 1,
+            write_errors: 2,
+        };
+        metrics.watch_audit_sink("file", move || Some(stats));
+        metrics.watch_audit_sink("gone", || None);
+
+        let text = metrics.render();
+        assert!(text.contains("# TYPE rimguard_audit_records_written_total counter\n"));
+        assert!(
+            text.contains("rimguard_audit_records_accepted_total{sink=\"file\"} 5\n"),
+            "{text}"
+        );
+        assert!(text.contains("rimguard_audit_records_written_total{sink=\"file\"} 3\n"));
+        assert!(text.contains("rimguard_audit_records_dropped_total{sink=\"file\"} 1\n"));
+        assert!(text.contains("rimguard_audit_records_failed_total{sink=\"file\"} 1\n"));
+        assert!(text.contains("rimguard_audit_write_errors_total{sink=\"file\"} 2\n"));
+        assert!(!text.contains("sink=\"gone\""));
+    }
+
+    #[test]
+    fn families_without_a_source_are_left_out() {
+        let text = Metrics::default().render();
+        assert!(!text.contains("rimguard_ratelimit_"));
+        assert!(!text.contains("rimguard_ip_list_"));
+        assert!(!text.contains("rimguard_audit_"));
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape_label("per_ip"), "per_ip");
+        assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }

@@ -5,6 +5,9 @@
 //! itself, and sends everything else through the [`rimguard::Stack`] of the
 //! configuration to the upstream [`Proxy`].
 //!
+//! A client has `header_read_timeout` for its TLS handshake, and again for
+//! each request head.
+//!
 //! Each request carries the socket peer (`SocketAddr` extension, which the
 //! client IP layer reads) and, on a TLS connection, the
 //! [`TlsConnection`](rimguard::https::TlsConnection) marker that the
@@ -28,6 +31,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use rimguard::Stack;
+use rimguard::audit::AuditPipeline;
 use rimguard::body::{self, Body};
 use rimguard::config::{Config, GatewayConfig};
 use rimguard::https::TlsConnection;
@@ -107,6 +111,16 @@ impl Gateway {
         )?;
         let tls = gateway.tls.as_ref().map(tls::acceptor).transpose()?;
         metrics.watch_limiters(stack.rate_limiters());
+        if let Some(lists) = stack.ip_lists() {
+            metrics.watch_ip_lists(lists);
+        }
+        if stack.audit().and_then(AuditPipeline::file_stats).is_some() {
+            // The stack keeps the pipeline; this clone only reads it.
+            let audited = stack.clone();
+            metrics.watch_audit_sink("file", move || {
+                audited.audit().and_then(AuditPipeline::file_stats)
+            });
+        }
 
         let front = Front {
             service: stack.layer(proxy),
@@ -129,6 +143,11 @@ impl Gateway {
     }
 
     /// The gateway's counters, for registering more values to expose.
+    ///
+    /// Besides requests, refusals and upstream failures, they already show
+    /// the stack's rate limiters, its IP lists (reloads, refused reloads,
+    /// ranges) and its audit file's sink (records accepted, written,
+    /// dropped, failed; write errors).
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.front.metrics
     }
@@ -173,8 +192,16 @@ impl Gateway {
                     .header_read_timeout(header_read_timeout);
                 let result = match tls {
                     Some(acceptor) => {
-                        let Ok(stream) = acceptor.accept(stream).await else {
-                            tracing::debug!(target: "rimguard::gateway", "TLS handshake failed");
+                        // The handshake has the same bound as the request
+                        // head: a silent client does not hold a task forever.
+                        let handshake = acceptor.accept(stream);
+                        let Ok(Ok(stream)) =
+                            tokio::time::timeout(header_read_timeout, handshake).await
+                        else {
+                            tracing::debug!(
+                                target: "rimguard::gateway",
+                                "TLS handshake failed or timed out"
+                            );
                             return;
                         };
                         let service = front.hyper_service(peer, true);
