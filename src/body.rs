@@ -14,6 +14,7 @@ use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::BodyExt;
 use http_body_util::combinators::UnsyncBoxBody;
+use rimguard_core::ResponseBody;
 
 /// A boxed error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -25,15 +26,25 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub struct Body(UnsyncBoxBody<Bytes, BoxError>);
 
 /// Boxes any body whose error converts into [`BoxError`]; a [`Body`] is
-/// returned as it is, not boxed twice.
+/// returned as it is, not boxed twice, and so is a [`Body`] that a rimguard
+/// layer passed through in its `ResponseBody`.
 pub fn boxed<B>(body: B) -> Body
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
     let mut slot = Some(body);
-    if let Some(already) = (&mut slot as &mut dyn Any).downcast_mut::<Option<Body>>() {
+    let any = &mut slot as &mut dyn Any;
+    if let Some(already) = any.downcast_mut::<Option<Body>>() {
         return already.take().expect("the slot was filled just above");
+    }
+    if let Some(layered) = any.downcast_mut::<Option<ResponseBody<Body>>>() {
+        let layered = layered.take().expect("the slot was filled just above");
+        return match layered.into_inner() {
+            Ok(inner) => inner,
+            Err(Some(bytes)) => Body::from(bytes),
+            Err(None) => Body::empty(),
+        };
     }
     let body = slot.take().expect("the slot was filled just above");
     Body(body.map_err(Into::into).boxed_unsync())
@@ -101,5 +112,17 @@ mod tests {
         let once = boxed(http_body_util::Full::new(Bytes::from_static(b"hello")));
         let twice = boxed(once);
         assert_eq!(twice.collect().await.unwrap().to_bytes(), "hello");
+    }
+
+    #[tokio::test]
+    async fn a_layer_body_is_unwrapped_and_keeps_its_bytes() {
+        let passed = ResponseBody::inner(Body::from(Bytes::from_static(b"inner")));
+        assert_eq!(boxed(passed).collect().await.unwrap().to_bytes(), "inner");
+        let refused: ResponseBody<Body> = ResponseBody::full("refused");
+        let body = boxed(refused);
+        assert_eq!(body.size_hint().exact(), Some(7));
+        assert_eq!(body.collect().await.unwrap().to_bytes(), "refused");
+        let empty: ResponseBody<Body> = ResponseBody::empty();
+        assert!(boxed(empty).collect().await.unwrap().to_bytes().is_empty());
     }
 }

@@ -346,3 +346,43 @@ fn a_bad_list_entry_is_refused_with_its_position() {
     assert_eq!(error.field(), "ip_lists.office.allow[1]");
     assert_eq!((error.line(), error.column()), (Some(2), Some(28)));
 }
+
+#[tokio::test]
+async fn a_service_behind_the_stack_that_is_not_ready_is_waited_for_not_overrun() {
+    use tower::limit::ConcurrencyLimitLayer;
+
+    let stack = Stack::from_config_with(&load(CONFIG).unwrap(), &context()).unwrap();
+    // One call at a time behind the stack: a second caller must wait for
+    // the permit, which the stack may only take by polling it ready.
+    let (gate_tx, gate_rx) = tokio::sync::oneshot::channel::<()>();
+    let gate = std::sync::Arc::new(tokio::sync::Mutex::new(Some(gate_rx)));
+    let held = service_fn(move |req: Request<Body>| {
+        let gate = gate.clone();
+        async move {
+            if let Some(rx) = gate.lock().await.take() {
+                let _ = rx.await;
+            }
+            echo(req).await
+        }
+    });
+    let service = stack.layer(ConcurrencyLimitLayer::new(1).layer(held));
+    let request = || {
+        let mut req = get("/public").body(Full::default()).unwrap();
+        req.extensions_mut()
+            .insert(SocketAddr::from(([127, 0, 0, 1], 40000)));
+        req
+    };
+
+    let first = tokio::spawn(service.clone().oneshot(request()));
+    tokio::task::yield_now().await;
+    let mut second = Box::pin(service.clone().oneshot(request()));
+    let waited = tokio::time::timeout(std::time::Duration::from_millis(50), &mut second).await;
+    assert!(
+        waited.is_err(),
+        "the second call ran while the first held the only permit"
+    );
+
+    gate_tx.send(()).unwrap();
+    assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
+    assert_eq!(second.await.unwrap().status(), StatusCode::OK);
+}

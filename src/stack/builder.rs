@@ -150,7 +150,7 @@ where
                 (route.matcher(), chain)
             });
             let dispatch = Dispatch::new(routes.collect(), bottom);
-            service = tower::util::BoxCloneSyncService::new(dispatch);
+            service = step::share(dispatch);
         }
 
         let outer = self

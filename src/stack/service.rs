@@ -7,7 +7,6 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body::Body as HttpBody;
 use rimguard_core::{Layer, Rejection};
-use tower::ServiceExt;
 use tower_service::Service;
 
 use super::step::Svc;
@@ -76,7 +75,7 @@ where
 {
     type Response = Response<Body>;
     type Error = E;
-    type Future = <Svc<E> as Service<Request<Body>>>::Future;
+    type Future = ResponseFuture<E>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
         self.outer.poll_ready(cx)
@@ -135,11 +134,11 @@ impl<E: Send + 'static> Service<Request<Body>> for Dispatch<E> {
         let service = match found {
             Some((matcher, service)) => {
                 req.extensions_mut().insert(matcher.name.clone());
-                service.clone()
+                service
             }
-            None => self.fallback.clone(),
+            None => &self.fallback,
         };
-        Box::pin(service.oneshot(req))
+        service.call_shared(req)
     }
 }
 

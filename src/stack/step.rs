@@ -1,17 +1,108 @@
 //! One layer of the stack, boxed so that any subset composes.
 
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body as HttpBody;
 use tower::ServiceExt;
-use tower::util::BoxCloneSyncService;
 use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::body::{self, Body, BoxError};
 
+/// The future of every boxed service of the stack (the stack's own).
+pub(crate) type SvcFuture<E> = super::service::ResponseFuture<E>;
+
 /// A boxed service of the stack, erroring like the service behind it.
-pub(crate) type Svc<E> = BoxCloneSyncService<Request<Body>, Response<Body>, E>;
+///
+/// It is shared rather than cloned: axum clones a route's service for
+/// every request, and a chain of boxes that each clone their inner box
+/// would cost an allocation per layer per request. Here a clone is a
+/// reference count, and each call clones the (cheap, `Arc`-backed) layer
+/// service it wraps and drives it with `oneshot`, so the service behind
+/// the stack is still polled ready before it is called.
+pub(crate) struct Svc<E, Req = Request<Body>>(Arc<dyn Call<Req, E>>);
+
+impl<E, Req> Clone for Svc<E, Req> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<E, Req> Svc<E, Req> {
+    /// Calls the service without `&mut` or a clone of it.
+    pub(crate) fn call_shared(&self, req: Req) -> SvcFuture<E> {
+        self.0.call(req)
+    }
+}
+
+impl<E, Req> Service<Req> for Svc<E, Req> {
+    type Response = Response<Body>;
+    type Error = E;
+    type Future = SvcFuture<E>;
+
+    /// Always ready: each call polls its own clone of the wrapped service.
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), E>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Req) -> Self::Future {
+        self.0.call(req)
+    }
+}
+
+trait Call<Req, E>: Send + Sync {
+    fn call(&self, req: Req) -> SvcFuture<E>;
+}
+
+/// A service shared behind a [`Svc`].
+struct Shared<S>(S);
+
+impl<S, Req, B> Call<Req, S::Error> for Shared<S>
+where
+    S: Service<Req, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    Req: Send + 'static,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    fn call(&self, req: Req) -> SvcFuture<S::Error> {
+        let mut service = self.0.clone();
+        // The stack's own layers are ready at once (they are ready when
+        // their inner `Svc` is, which always is): call them now and box
+        // only their response future. A service that is not ready yet (the
+        // one behind the stack may be) is driven by `oneshot` instead,
+        // which polls it again with the task's waker.
+        let mut noop = Context::from_waker(Waker::noop());
+        match service.poll_ready(&mut noop) {
+            Poll::Ready(Ok(())) => {
+                let future = service.call(req);
+                Box::pin(async move { Ok(future.await?.map(body::boxed)) })
+            }
+            Poll::Ready(Err(error)) => Box::pin(std::future::ready(Err(error))),
+            Poll::Pending => Box::pin(async move {
+                let response = service.oneshot(req).await?;
+                Ok(response.map(body::boxed))
+            }),
+        }
+    }
+}
+
+/// Shares `service` behind a [`Svc`], its response body boxed.
+pub(crate) fn share<S, Req, B>(service: S) -> Svc<S::Error, Req>
+where
+    S: Service<Req, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    Req: Send + 'static,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    Svc(Arc::new(Shared(service)))
+}
 
 /// Wraps `inner` in `layer` and boxes the result, response body included.
 pub(crate) fn wrap<L, E, B>(layer: &L, inner: Svc<E>) -> Svc<E>
@@ -22,12 +113,9 @@ where
     <L::Service as Service<Request<Body>>>::Future: Send + 'static,
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
-    E: 'static,
+    E: Send + 'static,
 {
-    let service = layer
-        .layer(inner)
-        .map_response(|r: Response<B>| r.map(body::boxed));
-    BoxCloneSyncService::new(service)
+    share(layer.layer(inner))
 }
 
 /// Like [`wrap`], for a layer that reads the whole request body and hands
@@ -42,28 +130,26 @@ where
     <L::Service as Service<Request<Body>>>::Future: Send + 'static,
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
-    E: 'static,
+    E: Send + 'static,
 {
     let adapted = inner.map_request(|r: Request<http_body_util::Full<Bytes>>| r.map(body::boxed));
-    let service = layer.layer(BoxCloneSyncService::new(adapted));
-    BoxCloneSyncService::new(service.map_response(|r: Response<B>| r.map(body::boxed)))
+    share(layer.layer(share(adapted)))
 }
 
 /// The inner service of a layer that buffers the request body.
 #[cfg(feature = "secrets")]
-pub(crate) type Buffered<E> =
-    BoxCloneSyncService<Request<http_body_util::Full<Bytes>>, Response<Body>, E>;
+pub(crate) type Buffered<E> = Svc<E, Request<http_body_util::Full<Bytes>>>;
 
 /// Boxes the service behind the stack.
 pub(crate) fn bottom<S, B>(service: S) -> Svc<S::Error>
 where
     S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
-    S::Error: 'static,
+    S::Error: Send + 'static,
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    BoxCloneSyncService::new(service.map_response(|r: Response<B>| r.map(body::boxed)))
+    share(service)
 }
 
 /// A layer the stack knows how to apply.

@@ -61,6 +61,20 @@ impl<B> ResponseBody<B> {
     pub fn is_rejection(&self) -> bool {
         matches!(self.kind, Kind::Full { .. })
     }
+
+    /// The inner service's body, or the bytes a layer wrote (`None` when
+    /// empty): lets a caller that boxes bodies unwrap a passed-through one
+    /// instead of boxing it again.
+    ///
+    /// # Errors
+    ///
+    /// The layer's own bytes when this body was written by a layer.
+    pub fn into_inner(self) -> Result<B, Option<Bytes>> {
+        match self.kind {
+            Kind::Inner { body } => Ok(body),
+            Kind::Full { data } => Err(data),
+        }
+    }
 }
 
 impl<B: Default> Default for ResponseBody<B> {
@@ -114,6 +128,16 @@ mod tests {
         assert_eq!(body.size_hint().exact(), Some(5));
         let bytes = body.collect().await.unwrap().to_bytes();
         assert_eq!(&bytes[..], b"hello");
+    }
+
+    #[test]
+    fn into_inner_gives_back_the_inner_body_or_the_layer_bytes() {
+        let inner: ResponseBody<Empty<Bytes>> = ResponseBody::inner(Empty::new());
+        assert!(inner.into_inner().is_ok());
+        let full: ResponseBody<Empty<Bytes>> = ResponseBody::full("no");
+        assert_eq!(full.into_inner().unwrap_err().as_deref(), Some(&b"no"[..]));
+        let empty: ResponseBody<Empty<Bytes>> = ResponseBody::empty();
+        assert_eq!(empty.into_inner().unwrap_err(), None);
     }
 
     #[tokio::test]
