@@ -11,7 +11,7 @@ use crate::stack::{Route, Stack, StackBuilder};
 /// What building a stack from configuration needs besides the file: where
 /// secrets are read from, and so on. [`BuildContext::default`] reads
 /// secrets from the OS credential store and the process environment.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct BuildContext {
     #[cfg(feature = "secrets")]
     resolver: rimguard_secrets::Resolver,
@@ -109,10 +109,17 @@ impl Named {
 }
 
 pub(crate) fn build(config: &Config, context: &BuildContext) -> Result<Stack, ConfigError> {
-    let mut builder = Stack::builder();
-    builder = outer_layers(config, context, builder)?;
+    // Every secret loaded on the way (API keys, webhook app secrets and
+    // verify tokens, `[secrets.<name>]`) is collected for the redactor.
+    #[cfg(feature = "secrets")]
+    let (context, loaded) = &observed(context);
+    #[cfg(not(feature = "secrets"))]
+    let loaded = &();
 
     let named = Named::build(config, context)?;
+    let mut builder = Stack::builder();
+    builder = outer_layers(config, context, builder, loaded)?;
+
     for (i, route) in config.routes.iter().enumerate() {
         let built = build_route(&named, route).map_err(|e| e.within(&format!("routes[{i}]")))?;
         builder = builder.route(built);
@@ -193,11 +200,31 @@ fn redactor(
     builder.build().map_err(|e| e.within("redact"))
 }
 
+/// The secrets a build has loaded so far.
+#[cfg(feature = "secrets")]
+type Loaded = std::sync::Arc<std::sync::Mutex<Vec<rimguard_secrets::secret::SecretString>>>;
+#[cfg(not(feature = "secrets"))]
+type Loaded = ();
+
+/// `context`, with a resolver that also keeps each secret it loads.
+#[cfg(feature = "secrets")]
+fn observed(context: &BuildContext) -> (BuildContext, Loaded) {
+    let loaded = Loaded::default();
+    let keep = loaded.clone();
+    let resolver = context.resolver.clone().on_load(move |secret| {
+        keep.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(secret.clone());
+    });
+    (context.clone().resolver(resolver), loaded)
+}
+
 #[allow(unused_variables)]
 fn outer_layers(
     config: &Config,
     context: &BuildContext,
     mut builder: StackBuilder,
+    loaded: &Loaded,
 ) -> Result<StackBuilder, ConfigError> {
     let client_ip = config.client_ip.clone().unwrap_or_default();
     builder = builder.client_ip(client_ip.build().map_err(|e| e.within("client_ip"))?);
@@ -207,8 +234,12 @@ fn outer_layers(
     #[cfg(feature = "redact")]
     {
         #[cfg(feature = "secrets")]
-        let values: Vec<&rimguard_secrets_or_unit::Secret> =
-            secrets.values().map(|s| &**s).collect();
+        let loaded = loaded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        #[cfg(feature = "secrets")]
+        let values: Vec<&rimguard_secrets_or_unit::Secret> = loaded.iter().collect();
         #[cfg(not(feature = "secrets"))]
         let values: Vec<&rimguard_secrets_or_unit::Secret> = Vec::new();
         let redactor = redactor(config, context, &values)?;

@@ -386,3 +386,29 @@ async fn a_service_behind_the_stack_that_is_not_ready_is_waited_for_not_overrun(
     assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
     assert_eq!(second.await.unwrap().status(), StatusCode::OK);
 }
+
+#[test]
+fn the_stack_redactor_masks_every_key_and_app_secret_it_loaded() {
+    // Values that no built-in rule (credentials, cards, phones) would mask
+    // on their own: only the registered secrets can hide them.
+    let config = r#"
+[redact]
+[api_keys.bot]
+keys = ["env:BOT_KEY"]
+scopes = ["read"]
+[webhooks.whatsapp]
+app_secret = ["env:WA_APP_SECRET"]
+verify_token = "env:WA_VERIFY_TOKEN"
+"#;
+    let stack = Stack::from_config_with(&load(config).unwrap(), &context()).unwrap();
+    let redactor = stack.redactor().expect("[redact] is configured");
+    for secret in [BOT_KEY, APP_SECRET, "verify-me"] {
+        let line = format!("upstream said: {secret} (end)");
+        let scrubbed = redactor.scrub(&line);
+        assert!(
+            !scrubbed.contains(secret),
+            "{secret} reached the log: {scrubbed}"
+        );
+        assert!(scrubbed.starts_with("upstream said: "), "{scrubbed}");
+    }
+}

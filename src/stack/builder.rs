@@ -112,8 +112,9 @@ impl Stack {
         self.inner.ip_lists.as_ref()
     }
 
-    /// The redactor built from `[redact]`, with every `[secrets.<name>]`
-    /// value registered: give it to the log writer
+    /// The redactor built from `[redact]`, with every secret the build
+    /// loaded registered (API keys, webhook app secrets and verify tokens,
+    /// `[secrets.<name>]` values): give it to the log writer
     /// (`rimguard_redact::ScrubbingMakeWriter`).
     #[cfg(feature = "redact")]
     pub fn redactor(&self) -> Option<&rimguard_redact::Redactor> {

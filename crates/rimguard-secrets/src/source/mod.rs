@@ -203,6 +203,8 @@ impl LoadedSecret {
 
 type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+type LoadObserver = Arc<dyn Fn(&SecretString) + Send + Sync>;
+
 /// Loads secrets from [`SecretSource`]s. See the [module docs](self).
 ///
 /// By default it reads `keyring:` sources from [`KeyringStore::native`]
@@ -213,6 +215,7 @@ pub struct Resolver {
     keyring: Arc<OnceLock<Result<KeyringStore, KeyringError>>>,
     env: EnvLookup,
     dotenv: Option<PathBuf>,
+    observers: Vec<LoadObserver>,
 }
 
 impl Default for Resolver {
@@ -229,7 +232,36 @@ impl Resolver {
             keyring: Arc::new(OnceLock::new()),
             env: Arc::new(|name| std::env::var(name).ok()),
             dotenv: None,
+            observers: Vec::new(),
         }
+    }
+
+    /// Calls `observer` with every secret this resolver (or a clone made
+    /// after this call) loads, such as to register each value with a log
+    /// redactor so that it is masked wherever it would be printed.
+    /// Observers added earlier are kept and called first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use rimguard_secrets::{Resolver, SecretSource};
+    ///
+    /// let seen = Arc::new(Mutex::new(0));
+    /// let counter = seen.clone();
+    /// let resolver = Resolver::new()
+    ///     .without_keyring()
+    ///     .with_env(|_| Some("s3cr3t-value".to_owned()))
+    ///     .on_load(move |_secret| *counter.lock().unwrap() += 1);
+    /// resolver.load("bot", &["env:BOT_KEY".parse::<SecretSource>().unwrap()]).unwrap();
+    /// assert_eq!(*seen.lock().unwrap(), 1);
+    /// ```
+    pub fn on_load<F>(mut self, observer: F) -> Self
+    where
+        F: Fn(&SecretString) + Send + Sync + 'static,
+    {
+        self.observers.push(Arc::new(observer));
+        self
     }
 
     /// Reads `keyring:` sources from `store` instead of the native one.
@@ -315,6 +347,9 @@ impl Resolver {
             SecretSource::Dotenv(name) => (self.dotenv_var(name)?, None),
         };
         let secret = into_secret_string(raw)?;
+        for observer in &self.observers {
+            observer(&secret);
+        }
         Ok(LoadedSecret {
             secret,
             source: source.clone(),
@@ -356,6 +391,7 @@ impl fmt::Debug for Resolver {
             )
             .field("env", &"<fn>")
             .field("dotenv", &self.dotenv)
+            .field("observers", &self.observers.len())
             .finish()
     }
 }
