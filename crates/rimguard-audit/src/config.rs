@@ -632,8 +632,8 @@ impl AuditConfig {
             let (sink, guard) = Detector::new(rules)
                 .spawn(alert_sender.clone(), capacity)
                 .map_err(thread_error)?;
-            fanout = fanout.with(sink);
-            detector = Some(guard);
+            fanout = fanout.with(sink.clone());
+            detector = Some((sink, guard));
         }
         if self.tracing || fanout.is_empty() {
             fanout = fanout.with(TracingSink::new());
@@ -655,14 +655,22 @@ impl AuditConfig {
     }
 }
 
+/// The name [`AuditPipeline::sink_stats`] gives the audit file's sink.
+pub const FILE_SINK: &str = "file";
+
+/// The name [`AuditPipeline::sink_stats`] gives the detector's queue.
+pub const DETECTOR_SINK: &str = "detector";
+
 /// What [`AuditConfig::build`] starts: the layer, and the threads behind it.
 ///
 /// Dropping it flushes and stops them; [`shutdown`](Self::shutdown) does
-/// the same and reports the file's final counters.
+/// the same and reports the file's final counters. While it runs,
+/// [`sink_stats`](Self::sink_stats) reads the counters of each queued sink
+/// it owns, for metrics.
 pub struct AuditPipeline {
     layer: AuditLayer,
     file: Option<(QueuedSink, SinkGuard)>,
-    detector: Option<SinkGuard>,
+    detector: Option<(QueuedSink, SinkGuard)>,
     alerts: AlertSender,
     alert_guard: Option<AlertGuard>,
 }
@@ -678,21 +686,78 @@ impl AuditPipeline {
         self.file.as_ref().map(|(sink, _)| sink.stats())
     }
 
+    /// The counters of every queued sink the pipeline owns, by name, in
+    /// this order: [`FILE_SINK`] when `file` is set, [`DETECTOR_SINK`]
+    /// when there are `rules`. The tracing sink has no queue and is not
+    /// listed; a pipeline with neither file nor rules gives an empty list.
+    ///
+    /// Each sink counts on its own: a record the detector's queue had no
+    /// room for is in the detector's `dropped`, and may still be in the
+    /// file. The detector's queue drops rather than wait, so its `dropped`
+    /// is the number of records no rule has seen.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rimguard_audit::AuditConfig;
+    /// use rimguard_audit::config::{DETECTOR_SINK, FILE_SINK};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("rimguard-doc-sinks-{}", std::process::id()));
+    /// let config: AuditConfig = toml::from_str(&format!(
+    ///     r#"
+    ///     file = {:?}
+    ///     [[rules]]
+    ///     kind = "auth-failures"
+    ///     max = 5
+    ///     window = "10m"
+    ///     "#,
+    ///     dir.join("audit.jsonl"),
+    /// ))?;
+    /// let pipeline = config.build()?;
+    ///
+    /// let names: Vec<_> = pipeline.sink_stats().into_iter().map(|(name, _)| name).collect();
+    /// assert_eq!(names, [FILE_SINK, DETECTOR_SINK]);
+    /// # drop(pipeline);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sink_stats(&self) -> Vec<(&'static str, SinkStats)> {
+        let file = self
+            .file
+            .as_ref()
+            .map(|(sink, _)| (FILE_SINK, sink.stats()));
+        let detector = self
+            .detector
+            .as_ref()
+            .map(|(sink, _)| (DETECTOR_SINK, sink.stats()));
+        file.into_iter().chain(detector).collect()
+    }
+
     /// Where to send alerts of your own.
     pub fn alerts(&self) -> &AlertSender {
         &self.alerts
     }
 
-    /// Waits until every record submitted so far is in the file.
+    /// Waits until every record submitted so far is in the file and has
+    /// been seen by the detector (which then has sent its alerts on to
+    /// the alert thread), so that [`sink_stats`](Self::sink_stats) counts
+    /// them as written.
     ///
     /// # Errors
     ///
-    /// The file's flush error.
+    /// The file's flush error. The detector keeps no output, so it fails
+    /// only when its thread has stopped (`BrokenPipe`), which is reported
+    /// after the file's outcome.
     pub fn flush(&self) -> io::Result<()> {
-        match &self.file {
+        let file = match &self.file {
             Some((sink, _)) => sink.flush(),
             None => Ok(()),
-        }
+        };
+        let detector = match &self.detector {
+            Some((sink, _)) => sink.flush(),
+            None => Ok(()),
+        };
+        file.and(detector)
     }
 
     /// Flushes the file, then stops the detector and delivers the last
@@ -707,7 +772,7 @@ impl AuditPipeline {
 
     fn stop(&mut self) -> io::Result<Option<SinkStats>> {
         let stats = self.file.take().map(|(_, guard)| guard.shutdown());
-        if let Some(detector) = self.detector.take() {
+        if let Some((_, detector)) = self.detector.take() {
             let _ = detector.shutdown();
         }
         if let Some(alerts) = self.alert_guard.take() {
@@ -729,7 +794,7 @@ impl fmt::Debug for AuditPipeline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuditPipeline")
             .field("layer", &self.layer)
-            .field("file_stats", &self.file_stats())
+            .field("sink_stats", &self.sink_stats())
             .finish_non_exhaustive()
     }
 }
