@@ -126,6 +126,9 @@
 //! list or the new one, never a half-loaded mix. A bad file changes
 //! nothing: the old list stays, the error (with file, line and column) is
 //! logged at WARN and counted ([`SharedIpList::reload_failures`]).
+//! [`SharedIpList::reloads`] counts the swaps and
+//! [`SharedIpList::last_reload`] tells when the last one happened, for
+//! metrics.
 //!
 //! ## List files
 //!

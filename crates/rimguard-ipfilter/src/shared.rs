@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arc_swap::{ArcSwap, Guard};
 use ipnet::IpNet;
@@ -27,7 +27,9 @@ use crate::list::{Action, IpList};
 /// A reload parses and compiles the new list on the caller's thread before
 /// the swap; a list that fails validation is not swapped in: the old list
 /// stays, the failure is logged at WARN on `rimguard::ipfilter` and counted
-/// in [`reload_failures`](Self::reload_failures).
+/// in [`reload_failures`](Self::reload_failures). The time of the last
+/// swap is kept for metrics ([`last_reload`](Self::last_reload)) in an
+/// atomic written only by a swap: deciding a request never reads it.
 ///
 /// # Example
 ///
@@ -68,7 +70,14 @@ struct Shared {
     reloading: Mutex<Attempt>,
     reloads: AtomicU64,
     failures: AtomicU64,
+    /// When the last swap happened, in milliseconds since the Unix epoch;
+    /// [`NO_TIME`] before the first swap or when the clock was before the
+    /// epoch.
+    last_reload_ms: AtomicU64,
 }
+
+/// `Shared::last_reload_ms` holds no time.
+const NO_TIME: u64 = 0;
 
 /// The version of the file the last reload attempt read.
 #[derive(Default)]
@@ -119,6 +128,7 @@ impl SharedIpList {
             reloading: Mutex::new(Attempt { fingerprint }),
             reloads: AtomicU64::new(0),
             failures: AtomicU64::new(0),
+            last_reload_ms: AtomicU64::new(NO_TIME),
         };
         Self {
             inner: Arc::new(shared),
@@ -201,6 +211,33 @@ impl SharedIpList {
         self.inner.reloads.load(Ordering::Relaxed)
     }
 
+    /// When the last reload or replacement swapped in a new list, to the
+    /// millisecond (rounded down), by the system clock.
+    ///
+    /// `None` until the first swap: the version loaded when the list was
+    /// built is not a reload. Also `None` when the system clock read
+    /// before the Unix epoch at the last swap. A refused reload leaves it
+    /// as it was.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rimguard_ipfilter::{IpList, SharedIpList};
+    ///
+    /// let office = SharedIpList::new(IpList::builder().name("office").allow("203.0.113.0/24").build()?);
+    /// assert_eq!(office.last_reload(), None);
+    ///
+    /// office.replace(IpList::builder().name("office").allow("198.51.100.0/24").build()?);
+    /// assert!(office.last_reload().is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn last_reload(&self) -> Option<SystemTime> {
+        match self.inner.last_reload_ms.load(Ordering::Relaxed) {
+            NO_TIME => None,
+            ms => UNIX_EPOCH.checked_add(Duration::from_millis(ms)),
+        }
+    }
+
     /// How many reloads were refused (bad or unreadable file).
     pub fn reload_failures(&self) -> u64 {
         self.inner.failures.load(Ordering::Relaxed)
@@ -235,6 +272,9 @@ impl SharedIpList {
             "list loaded"
         );
         self.inner.current.store(Arc::new(list));
+        self.inner
+            .last_reload_ms
+            .store(unix_millis(SystemTime::now()), Ordering::Relaxed);
         self.inner.reloads.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -264,7 +304,17 @@ impl fmt::Debug for SharedIpList {
             .field("current", &*self.load())
             .field("reloads", &self.reloads())
             .field("reload_failures", &self.reload_failures())
+            .field("last_reload", &self.last_reload())
             .finish()
+    }
+}
+
+/// `time` in whole milliseconds since the Unix epoch, at least 1 (the
+/// epoch itself is taken as 1 ms after it); [`NO_TIME`] before the epoch.
+fn unix_millis(time: SystemTime) -> u64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(since) => u64::try_from(since.as_millis()).unwrap_or(u64::MAX).max(1),
+        Err(_) => NO_TIME,
     }
 }
 
@@ -372,5 +422,22 @@ impl fmt::Debug for ListWatcher {
         f.debug_struct("ListWatcher")
             .field("list", &self.name)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_time_is_kept_to_the_millisecond_rounded_down() {
+        let time = UNIX_EPOCH + Duration::from_micros(1_700_000_000_123_999);
+        assert_eq!(unix_millis(time), 1_700_000_000_123);
+    }
+
+    #[test]
+    fn a_clock_before_the_epoch_gives_no_time_and_the_epoch_is_still_a_time() {
+        assert_eq!(unix_millis(UNIX_EPOCH - Duration::from_secs(1)), NO_TIME);
+        assert_ne!(unix_millis(UNIX_EPOCH), NO_TIME);
     }
 }

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::{Logs, TempDir, from, inner};
 use http::StatusCode;
@@ -51,6 +51,65 @@ fn reload_swaps_in_the_new_file() {
     assert!(allows(&office, "198.51.100.1"));
     assert_eq!(office.load().check(ip("198.51.100.66")), Verdict::Denied);
     assert_eq!((office.reloads(), office.reload_failures()), (1, 0));
+}
+
+/// `time` rounded down to the millisecond, as `last_reload` keeps it.
+fn to_millis(time: SystemTime) -> SystemTime {
+    let since = time.duration_since(UNIX_EPOCH).unwrap();
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(since.as_millis()).unwrap())
+}
+
+#[test]
+fn the_time_of_the_last_swap_is_kept_and_a_refused_reload_leaves_it() {
+    let dir = TempDir::new("last-reload");
+    let path = dir.file("office.txt", "203.0.113.0/24\n");
+    let office = IpList::builder()
+        .name("office")
+        .file(&path)
+        .build_shared()
+        .unwrap();
+    let layer_handle = office.clone();
+    assert_eq!(office.last_reload(), None, "the first load is no reload");
+
+    dir.publish("office.txt", "198.51.100.0/24\n");
+    let before = to_millis(SystemTime::now());
+    office.reload().unwrap();
+    let after = SystemTime::now();
+    let reloaded = office.last_reload().expect("a swap has a time");
+    assert!(
+        before <= reloaded && reloaded <= after,
+        "{reloaded:?} not within {before:?}..={after:?}"
+    );
+
+    dir.publish("office.txt", "not a range\n");
+    assert!(office.reload().is_err());
+    assert_eq!(office.last_reload(), Some(reloaded));
+    assert_eq!(
+        layer_handle.last_reload(),
+        Some(reloaded),
+        "clones share it"
+    );
+}
+
+#[test]
+fn a_replacement_in_code_is_a_reload_with_a_time() {
+    let office = SharedIpList::new(
+        IpList::builder()
+            .name("office")
+            .allow("203.0.113.0/24")
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(office.last_reload(), None);
+    let before = to_millis(SystemTime::now());
+    office.replace(
+        IpList::builder()
+            .name("office")
+            .allow("198.51.100.0/24")
+            .build()
+            .unwrap(),
+    );
+    assert!(office.last_reload().is_some_and(|time| time >= before));
 }
 
 #[test]
