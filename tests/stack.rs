@@ -412,3 +412,85 @@ verify_token = "env:WA_VERIFY_TOKEN"
         assert!(scrubbed.starts_with("upstream said: "), "{scrubbed}");
     }
 }
+
+const IDENTIFIED: &str = r#"
+[https]
+mode = "off"
+
+[audit]
+file = "AUDIT_FILE"
+
+[api_keys.bot]
+keys = ["env:BOT_KEY"]
+scopes = ["read"]
+
+[phone.lookup]
+default_region = "GB"
+source = { query = "phone" }
+
+[rate_limits.per_phone]
+key = "phone"
+policies = [{ name = "lookup", quota = 1, window = "1m" }]
+max_keys = 1000
+
+[[routes]]
+name = "lookup"
+path = "/customers"
+api_key = "bot"
+phone = "lookup"
+customer_rate_limits = ["per_phone"]
+"#;
+
+#[tokio::test]
+async fn the_audit_record_names_the_key_and_masked_phone_found_by_inner_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.jsonl");
+    let text = IDENTIFIED.replace("AUDIT_FILE", file.to_str().unwrap());
+    let stack = Stack::from_config_with(&load(&text).unwrap(), &context()).unwrap();
+    let lookup = || {
+        get("/customers?phone=07911%20123456")
+            .header("authorization", format!("Bearer {BOT_KEY}"))
+            .body(Full::default())
+            .unwrap()
+    };
+
+    // Allowed by every layer, then refused by the per-phone limit (inner
+    // to both identity layers), then refused by the phone layer.
+    assert_eq!(send(&stack, lookup()).await.0, StatusCode::OK);
+    assert_eq!(
+        send(&stack, lookup()).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let bad_phone = get("/customers?phone=12")
+        .header("authorization", format!("Bearer {BOT_KEY}"))
+        .body(Full::default())
+        .unwrap();
+    assert_eq!(
+        send(&stack, bad_phone).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    stack.audit().unwrap().flush().unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 3, "{text}");
+    for record in &records {
+        let key = record["api_key"].as_str().unwrap_or_default();
+        assert!(
+            key.starts_with("bot-"),
+            "every record names the key: {record}"
+        );
+    }
+    for record in &records[..2] {
+        assert_eq!(record["phone"], "+••••••••3456", "{record}");
+    }
+    assert_eq!(records[1]["refused_by"], "rate-limit");
+    assert!(records[2]["phone"].is_null(), "{}", records[2]);
+    assert!(
+        !text.contains("7911123456"),
+        "a whole number reached the audit file"
+    );
+}

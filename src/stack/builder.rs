@@ -143,11 +143,12 @@ where
 
         let mut service = bottom.clone();
         if !self.inner.routes.is_empty() {
+            let audited = self.inner.outer.iter().any(Step::is_audit);
             let routes = self.inner.routes.iter().map(|route| {
                 let chain = route
                     .steps()
                     .rev()
-                    .fold(bottom.clone(), |svc, s| s.wrap(svc));
+                    .fold(bottom.clone(), |svc, s| s.wrap_auditing(svc, audited));
                 (route.matcher(), chain)
             });
             let dispatch = Dispatch::new(routes.collect(), bottom);

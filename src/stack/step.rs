@@ -179,6 +179,15 @@ pub(crate) enum Step {
 }
 
 impl Step {
+    /// Whether this is the audit layer.
+    pub(crate) fn is_audit(&self) -> bool {
+        #[cfg(feature = "audit")]
+        if let Self::Audit(_) = self {
+            return true;
+        }
+        false
+    }
+
     /// The stable name used in benches and logs.
     pub(crate) fn name(&self) -> &'static str {
         match *self {
@@ -207,6 +216,32 @@ impl Step {
     }
 
     pub(crate) fn wrap<E: Send + 'static>(&self, inner: Svc<E>) -> Svc<E> {
+        self.wrap_auditing(inner, false)
+    }
+
+    /// Like [`wrap`](Self::wrap); with `audited`, a layer that finds who
+    /// the caller is (API key, phone number) hands it to the audit record
+    /// through a `CaptureIdentity` right inside it, in the same box, so
+    /// that the record names the caller whether an inner layer refuses
+    /// the request or the service answers it.
+    pub(crate) fn wrap_auditing<E: Send + 'static>(&self, inner: Svc<E>, audited: bool) -> Svc<E> {
+        #[cfg(feature = "audit")]
+        if audited {
+            let capture = rimguard_audit::CaptureIdentityLayer::new();
+            match *self {
+                #[cfg(feature = "secrets")]
+                Self::ApiKey(ref layer) => {
+                    return wrap(&tower_layer::Stack::new(capture, layer.clone()), inner);
+                }
+                #[cfg(feature = "phone")]
+                Self::Phone(ref layer) => {
+                    return wrap(&tower_layer::Stack::new(capture, layer.clone()), inner);
+                }
+                _ => {}
+            }
+        }
+        #[cfg(not(feature = "audit"))]
+        let _ = audited;
         match *self {
             Self::ClientIp(ref layer) => wrap(layer, inner),
             #[cfg(feature = "headers")]
