@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::routing::get;
@@ -403,7 +403,7 @@ async fn missing_or_bad_pem_files_are_refused_at_start_up_naming_the_field() {
 }
 
 #[tokio::test]
-async fn metrics_show_the_ip_lists_and_the_audit_file() {
+async fn metrics_show_the_ip_lists_and_the_audit_sinks() {
     let dir = tempfile::tempdir().unwrap();
     let (audit, office) = (
         dir.path().join("audit.jsonl"),
@@ -411,7 +411,7 @@ async fn metrics_show_the_ip_lists_and_the_audit_file() {
     );
     std::fs::write(&office, "10.0.0.0/8\n").unwrap();
     let extra = format!(
-        "[https]\nmode = \"off\"\n[audit]\nfile = {}\n[ip_lists.office]\nallow = [\"127.0.0.0/8\"]\nfile = {}\nwatch = false\n[[routes]]\nname = \"admin\"\npath = \"/admin/*\"\nip_list = \"office\"",
+        "[https]\nmode = \"off\"\n[audit]\nfile = {}\n[[audit.rules]]\nkind = \"too-many-requests\"\nkey = \"client-ip\"\nmax = 1000\nwindow = \"1m\"\n[ip_lists.office]\nallow = [\"127.0.0.0/8\"]\nfile = {}\nwatch = false\n[[routes]]\nname = \"admin\"\npath = \"/admin/*\"\nip_list = \"office\"",
         toml_path(&audit),
         toml_path(&office),
     );
@@ -428,7 +428,11 @@ async fn metrics_show_the_ip_lists_and_the_audit_file() {
     std::fs::write(&office, "not a range\n").unwrap();
     assert!(lists.reload_all().is_err());
     std::fs::write(&office, "10.0.0.0/8\n192.0.2.0/24\n").unwrap();
+    let before = SystemTime::now();
     lists.reload_all().unwrap();
+    let reloaded = lists.list("office").unwrap().last_reload().unwrap();
+    assert!(reloaded <= SystemTime::now());
+    let reloaded = reloaded.duration_since(UNIX_EPOCH).unwrap();
 
     let (_, _, metrics) = get_text(format!("http://{addr}/metrics"), &[]).await;
     for line in [
@@ -438,15 +442,38 @@ async fn metrics_show_the_ip_lists_and_the_audit_file() {
         "rimguard_audit_records_dropped_total{sink=\"file\"} 0",
         "rimguard_audit_records_failed_total{sink=\"file\"} 0",
         "rimguard_audit_write_errors_total{sink=\"file\"} 0",
+        "rimguard_audit_records_accepted_total{sink=\"detector\"} 3",
+        "rimguard_audit_records_written_total{sink=\"detector\"} 3",
+        "rimguard_audit_records_dropped_total{sink=\"detector\"} 0",
+        "rimguard_audit_records_failed_total{sink=\"detector\"} 0",
+        "rimguard_audit_write_errors_total{sink=\"detector\"} 0",
         "# TYPE rimguard_ip_list_reloads_total counter",
         "rimguard_ip_list_reloads_total{list=\"office\"} 1",
         "rimguard_ip_list_reload_failures_total{list=\"office\"} 1",
         "# TYPE rimguard_ip_list_ranges gauge",
         "rimguard_ip_list_ranges{list=\"office\"} 3",
+        "# TYPE rimguard_ip_list_last_reload_timestamp_seconds gauge",
     ] {
         assert!(
             metrics.lines().any(|l| l == line),
             "no `{line}` in\n{metrics}"
         );
     }
+    let seconds: f64 = metrics
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("rimguard_ip_list_last_reload_timestamp_seconds{list=\"office\"} ")
+        })
+        .unwrap_or_else(|| panic!("no reload time in\n{metrics}"))
+        .parse()
+        .unwrap();
+    let since = |time: SystemTime| time.duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+    assert!(
+        (seconds - reloaded.as_secs_f64()).abs() < 0.001,
+        "{seconds} vs {reloaded:?}"
+    );
+    assert!(
+        seconds >= since(before).floor(),
+        "{seconds} is before the reload"
+    );
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::Response;
 use rimguard::audit::SinkStats;
@@ -23,21 +24,18 @@ pub struct Metrics {
     gauges: Mutex<Vec<Gauge>>,
     limiters: Mutex<Vec<(String, RateLimitLayer)>>,
     ip_lists: Mutex<Vec<(String, SharedIpList)>>,
-    sinks: Mutex<Vec<Sink>>,
+    sinks: Mutex<Vec<Sinks>>,
 }
 
-/// An audit sink whose counters are read at scrape time; `read` gives
-/// `None` once the sink is gone.
-struct Sink {
-    name: String,
-    read: Box<dyn Fn() -> Option<SinkStats> + Send + Sync>,
+/// Audit sinks whose counters are read at scrape time, each by name; a
+/// sink that is gone is not in what `read` gives.
+struct Sinks {
+    read: Box<dyn Fn() -> Vec<(String, SinkStats)> + Send + Sync>,
 }
 
-impl std::fmt::Debug for Sink {
+impl std::fmt::Debug for Sinks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sink")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
+        f.debug_struct("Sinks").finish_non_exhaustive()
     }
 }
 
@@ -103,8 +101,9 @@ impl Metrics {
         lock(&self.limiters).extend(limiters.iter().cloned());
     }
 
-    /// Exposes every list of `lists`: reloads, refused reloads and the
-    /// ranges of the version in force, labelled by list name.
+    /// Exposes every list of `lists`: reloads, refused reloads, the ranges
+    /// of the version in force and the time of the last reload, labelled by
+    /// list name.
     pub fn watch_ip_lists(&self, lists: &IpListRegistry) {
         let named = lists
             .names()
@@ -121,11 +120,37 @@ impl Metrics {
         name: impl Into<String>,
         read: impl Fn() -> Option<SinkStats> + Send + Sync + 'static,
     ) {
-        let sink = Sink {
-            name: name.into(),
-            read: Box::new(read),
+        let name = name.into();
+        let sinks = Sinks {
+            read: Box::new(move || {
+                read()
+                    .map(|stats| (name.clone(), stats))
+                    .into_iter()
+                    .collect()
+            }),
         };
-        lock(&self.sinks).push(sink);
+        lock(&self.sinks).push(sinks);
+    }
+
+    /// Exposes the counters of every sink of the audit pipeline `read`
+    /// finds at each scrape, labelled by the sink's name (`sink="file"`,
+    /// `sink="detector"`; see [`AuditPipeline::sink_stats`]). Nothing is
+    /// shown while `read` finds no pipeline.
+    ///
+    /// [`AuditPipeline::sink_stats`]: rimguard::audit::AuditPipeline::sink_stats
+    pub fn watch_audit_pipeline(
+        &self,
+        read: impl Fn() -> Option<Vec<(&'static str, SinkStats)>> + Send + Sync + 'static,
+    ) {
+        let sinks = Sinks {
+            read: Box::new(move || {
+                let named = read().unwrap_or_default().into_iter();
+                named
+                    .map(|(name, stats)| (name.to_owned(), stats))
+                    .collect()
+            }),
+        };
+        lock(&self.sinks).push(sinks);
     }
 
     fn render_limiters(&self, out: &mut String) {
@@ -194,12 +219,28 @@ impl Metrics {
             ),
         ];
         labelled(out, "list", &stats, &series);
+        let reloaded: Vec<_> = stats
+            .iter()
+            .filter_map(|(name, stats)| Some((name.as_str(), unix_seconds(stats.last_reload?)?)))
+            .collect();
+        if !reloaded.is_empty() {
+            let name = "rimguard_ip_list_last_reload_timestamp_seconds";
+            let _ = writeln!(
+                out,
+                "# HELP {name} When the list was last reloaded, in seconds since the Unix epoch."
+            );
+            let _ = writeln!(out, "# TYPE {name} gauge");
+            for (list, seconds) in reloaded {
+                let list = escape_label(list);
+                let _ = writeln!(out, "{name}{{list=\"{list}\"}} {seconds}");
+            }
+        }
     }
 
     fn render_sinks(&self, out: &mut String) {
         let stats: Vec<_> = lock(&self.sinks)
             .iter()
-            .filter_map(|sink| Some((sink.name.clone(), (sink.read)()?)))
+            .flat_map(|sinks| (sinks.read)())
             .collect();
         let series: [Series<SinkStats>; 5] = [
             (
@@ -304,6 +345,7 @@ struct ListStats {
     reloads: u64,
     failures: u64,
     ranges: u64,
+    last_reload: Option<SystemTime>,
 }
 
 impl ListStats {
@@ -312,8 +354,16 @@ impl ListStats {
             reloads: list.reloads(),
             failures: list.reload_failures(),
             ranges: u64::try_from(list.load().len()).unwrap_or(u64::MAX),
+            last_reload: list.last_reload(),
         }
     }
+}
+
+/// `time` as seconds since the Unix epoch, to the millisecond (`"1764771234.567"`);
+/// `None` before the epoch.
+fn unix_seconds(time: SystemTime) -> Option<String> {
+    let since = time.duration_since(UNIX_EPOCH).ok()?;
+    Some(format!("{}.{:03}", since.as_secs(), since.subsec_millis()))
 }
 
 /// Writes each series of `series` with one line per row, labelled
@@ -421,6 +471,86 @@ mod tests {
         );
         assert!(text.contains("rimguard_ip_list_reload_failures_total{list=\"office\"} 0\n"));
         assert!(text.contains("rimguard_ip_list_ranges{list=\"office\"} 2\n"));
+        assert!(text.contains("# TYPE rimguard_ip_list_last_reload_timestamp_seconds gauge\n"));
+        let reloaded = lists.list("office").unwrap().last_reload().unwrap();
+        let line = format!(
+            "rimguard_ip_list_last_reload_timestamp_seconds{{list=\"office\"}} {}\n",
+            unix_seconds(reloaded).unwrap()
+        );
+        assert!(text.contains(&line), "no {line:?} in {text}");
+    }
+
+    #[test]
+    fn a_list_never_reloaded_has_no_reload_time() {
+        let list = |name: &str| {
+            let list = IpList::builder().name(name).allow("203.0.113.0/24");
+            IpFilterLayer::new(list.build().unwrap())
+        };
+        let mut lists = IpListRegistry::new();
+        lists.insert("office", list("office"));
+        lists.insert("vpn", list("vpn"));
+        let metrics = Metrics::default();
+        metrics.watch_ip_lists(&lists);
+
+        let text = metrics.render();
+        assert!(text.contains("rimguard_ip_list_reloads_total{list=\"office\"} 0\n"));
+        assert!(
+            !text.contains("rimguard_ip_list_last_reload_timestamp_seconds"),
+            "a family with no list is left out: {text}"
+        );
+
+        let vpn = IpList::builder().name("vpn").allow("198.51.100.0/24");
+        lists.list("vpn").unwrap().replace(vpn.build().unwrap());
+        let text = metrics.render();
+        assert!(text.contains("rimguard_ip_list_last_reload_timestamp_seconds{list=\"vpn\"} "));
+        assert!(!text.contains("rimguard_ip_list_last_reload_timestamp_seconds{list=\"office\"}"));
+    }
+
+    #[test]
+    fn a_reload_time_is_in_seconds_to_the_millisecond() {
+        let time = UNIX_EPOCH + std::time::Duration::from_micros(1_764_771_234_005_900);
+        assert_eq!(unix_seconds(time).unwrap(), "1764771234.005");
+        assert_eq!(unix_seconds(UNIX_EPOCH).unwrap(), "0.000");
+        assert_eq!(
+            unix_seconds(UNIX_EPOCH - std::time::Duration::from_secs(1)),
+            None
+        );
+    }
+
+    #[test]
+    fn every_sink_of_an_audit_pipeline_is_labelled_by_its_name() {
+        let metrics = Metrics::default();
+        let file = SinkStats {
+            accepted: 4,
+            written: 4,
+            ..SinkStats::default()
+        };
+        let detector = SinkStats {
+            accepted: 3,
+            written: 2,
+            dropped: 1,
+            ..SinkStats::default()
+        };
+        metrics.watch_audit_pipeline(move || Some(vec![("file", file), ("detector", detector)]));
+        metrics.watch_audit_pipeline(|| None);
+
+        let text = metrics.render();
+        for line in [
+            "rimguard_audit_records_accepted_total{sink=\"file\"} 4",
+            "rimguard_audit_records_written_total{sink=\"file\"} 4",
+            "rimguard_audit_records_dropped_total{sink=\"file\"} 0",
+            "rimguard_audit_records_accepted_total{sink=\"detector\"} 3",
+            "rimguard_audit_records_written_total{sink=\"detector\"} 2",
+            "rimguard_audit_records_dropped_total{sink=\"detector\"} 1",
+            "rimguard_audit_records_failed_total{sink=\"detector\"} 0",
+            "rimguard_audit_write_errors_total{sink=\"detector\"} 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
+        }
+        let families = text
+            .matches("# TYPE rimguard_audit_records_accepted_total ")
+            .count();
+        assert_eq!(families, 1, "one family, one line per sink: {text}");
     }
 
     #[test]

@@ -9,9 +9,8 @@
 //! each request head.
 //!
 //! Each request carries the socket peer (`SocketAddr` extension, which the
-//! client IP layer reads) and, on a TLS connection, the
-//! [`TlsConnection`](rimguard::https::TlsConnection) marker that the
-//! HTTPS-only layer counts as HTTPS.
+//! client IP layer reads) and, on a TLS connection, the [`TlsConnection`]
+//! marker that the HTTPS-only layer counts as HTTPS.
 
 mod metrics;
 mod proxy;
@@ -114,12 +113,10 @@ impl Gateway {
         if let Some(lists) = stack.ip_lists() {
             metrics.watch_ip_lists(lists);
         }
-        if stack.audit().and_then(AuditPipeline::file_stats).is_some() {
+        if stack.audit().is_some() {
             // The stack keeps the pipeline; this clone only reads it.
             let audited = stack.clone();
-            metrics.watch_audit_sink("file", move || {
-                audited.audit().and_then(AuditPipeline::file_stats)
-            });
+            metrics.watch_audit_pipeline(move || audited.audit().map(AuditPipeline::sink_stats));
         }
 
         let front = Front {
@@ -146,7 +143,8 @@ impl Gateway {
     ///
     /// Besides requests, refusals and upstream failures, they already show
     /// the stack's rate limiters, its IP lists (reloads, refused reloads,
-    /// ranges) and its audit file's sink (records accepted, written,
+    /// ranges, time of the last reload) and each of its audit pipeline's
+    /// sinks, the file and the detector (records accepted, written,
     /// dropped, failed; write errors).
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.front.metrics
