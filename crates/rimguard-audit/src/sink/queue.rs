@@ -19,6 +19,15 @@ use crate::record::AuditRecord;
 /// How many queued records the writer takes in one go before it flushes.
 const BURST: u32 = 512;
 
+/// How long the writer lingers after a burst under
+/// [`FlushPolicy::EveryRecord`] before it sleeps until the next record:
+/// records arriving meanwhile are taken together when it looks again, so a
+/// busy queue costs about one wake-up per linger, not one per record.
+const LINGER: Duration = Duration::from_micros(200);
+
+/// Records queued while the writer lingers that wake it at once.
+const LINGER_RECORDS: u64 = 64;
+
 /// The longest a submitter waits for room before it looks again.
 const ROOM_WAIT: Duration = Duration::from_millis(1);
 
@@ -47,7 +56,10 @@ pub enum OnFull {
 #[non_exhaustive]
 pub enum FlushPolicy {
     /// As soon as the writer has taken what is queued (at most 512
-    /// records): a record is never held back waiting for more.
+    /// records): a record is never held back waiting for more once the
+    /// writer has it. After each burst the writer lingers 200 µs (or until
+    /// 64 records are queued) before it sleeps, so a record that arrives
+    /// meanwhile waits at most that long to be taken.
     #[default]
     EveryRecord,
     /// When `max_records` are buffered or the oldest buffered record is
@@ -167,6 +179,8 @@ struct Wake {
     state: AtomicU8,
     /// Records in a whole batch (at most half the queue).
     batch: u64,
+    /// Records that end the writer's linger (at most half the queue).
+    linger_batch: u64,
     /// Records queued while the writer dozes that complete its batch.
     wake_at: AtomicU64,
     /// Records the writer has taken off the queue (written by it only);
@@ -191,6 +205,7 @@ impl Wake {
         Self {
             state: AtomicU8::new(AWAKE),
             batch: batch.min(half).max(1),
+            linger_batch: LINGER_RECORDS.min(half).max(1),
             wake_at: AtomicU64::new(1),
             taken: AtomicU64::new(0),
             writer: OnceLock::new(),
@@ -467,6 +482,8 @@ struct Worker {
     alerts: Option<AlertSender>,
     /// Records taken off the queue so far.
     taken: u64,
+    /// Whether the writer just took a burst and lingers before sleeping.
+    linger: bool,
     /// Records written since the last successful flush.
     unflushed: u64,
     oldest_unflushed: Option<Instant>,
@@ -496,6 +513,7 @@ impl Worker {
             flush,
             alerts,
             taken: 0,
+            linger: false,
             unflushed: 0,
             oldest_unflushed: None,
             unreported_failures: 0,
@@ -524,7 +542,10 @@ impl Worker {
             }
             wake.taken.store(self.taken, Ordering::Relaxed);
             wake.room_made();
-            if self.flush == FlushPolicy::EveryRecord || self.batch_due() {
+            if self.flush == FlushPolicy::EveryRecord {
+                self.flush_now();
+                self.linger = true;
+            } else if self.batch_due() {
                 self.flush_now();
             }
         }
@@ -553,9 +574,15 @@ impl Worker {
     /// holds a batch, records arriving wake it only once a whole batch is
     /// queued: the batch's deadline wakes it otherwise.
     fn sleep(&mut self, wake: &Wake) -> Option<Message> {
-        let due_in = self.batch_wait();
+        let (due_in, room) = match self.batch_wait() {
+            Some(due_in) => (
+                Some(due_in),
+                wake.batch.saturating_sub(self.unflushed).max(1),
+            ),
+            None if std::mem::take(&mut self.linger) => (Some(LINGER), wake.linger_batch),
+            None => (None, 1),
+        };
         let state = if due_in.is_some() { DOZING } else { ASLEEP };
-        let room = wake.batch.saturating_sub(self.unflushed).max(1);
         wake.wake_at.store(room, Ordering::Relaxed);
         wake.state.store(state, Ordering::Relaxed);
         fence(Ordering::SeqCst);
