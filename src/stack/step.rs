@@ -1,11 +1,14 @@
 //! One layer of the stack, boxed so that any subset composes.
 
+use std::cell::RefCell;
+use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body as HttpBody;
+use thread_local::ThreadLocal;
 use tower::ServiceExt;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -58,7 +61,18 @@ trait Call<Req, E>: Send + Sync {
 }
 
 /// A service shared behind a [`Svc`].
-struct Shared<S>(S);
+///
+/// A layer of the stack keeps one clone of its service per thread, called
+/// in place: a call then touches no reference count shared with the other
+/// threads (cloning per call would bump each layer's `Arc`s from every
+/// worker thread, and those cache lines would travel between cores on
+/// every request). The service behind the stack is cloned per call and
+/// driven by `oneshot` instead, as axum does, so that its readiness (a
+/// concurrency limit, a buffer) is waited for with the task's waker.
+struct Shared<S: Send> {
+    service: S,
+    per_thread: Option<ThreadLocal<RefCell<S>>>,
+}
 
 impl<S, Req, B> Call<Req, S::Error> for Shared<S>
 where
@@ -70,19 +84,28 @@ where
     B::Error: Into<BoxError>,
 {
     fn call(&self, req: Req) -> SvcFuture<S::Error> {
-        let mut service = self.0.clone();
-        // The stack's own layers are ready at once (they are ready when
-        // their inner `Svc` is, which always is): call them now and box
-        // only their response future. A service that is not ready yet (the
-        // one behind the stack may be) is driven by `oneshot` instead,
-        // which polls it again with the task's waker.
+        if let Some(per_thread) = &self.per_thread {
+            let cell = per_thread.get_or(|| RefCell::new(self.service.clone()));
+            // Busy only if this thread re-entered the same layer from
+            // inside its call; the layer then gets a clone of its own.
+            if let Ok(mut service) = cell.try_borrow_mut() {
+                // The stack's layers are ready at once (they forward
+                // readiness to an inner `Svc`, which always is).
+                let mut noop = Context::from_waker(Waker::noop());
+                if let Poll::Ready(ready) = service.poll_ready(&mut noop) {
+                    return match ready {
+                        Ok(()) => respond(service.call(req)),
+                        Err(error) => Box::pin(std::future::ready(Err(error))),
+                    };
+                }
+            }
+        }
+        let mut service = self.service.clone();
         let mut noop = Context::from_waker(Waker::noop());
         match service.poll_ready(&mut noop) {
-            Poll::Ready(Ok(())) => {
-                let future = service.call(req);
-                Box::pin(async move { Ok(future.await?.map(body::boxed)) })
-            }
+            Poll::Ready(Ok(())) => respond(service.call(req)),
             Poll::Ready(Err(error)) => Box::pin(std::future::ready(Err(error))),
+            // Not ready yet: `oneshot` polls it again with the task's waker.
             Poll::Pending => Box::pin(async move {
                 let response = service.oneshot(req).await?;
                 Ok(response.map(body::boxed))
@@ -91,7 +114,19 @@ where
     }
 }
 
-/// Shares `service` behind a [`Svc`], its response body boxed.
+/// Boxes a response future, its response body boxed too.
+fn respond<F, B, E>(future: F) -> SvcFuture<E>
+where
+    F: Future<Output = Result<Response<B>, E>> + Send + 'static,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+    E: Send + 'static,
+{
+    Box::pin(async move { Ok(future.await?.map(body::boxed)) })
+}
+
+/// Shares `service` behind a [`Svc`], its response body boxed: a layer of
+/// the stack, called in place through a clone per thread.
 pub(crate) fn share<S, Req, B>(service: S) -> Svc<S::Error, Req>
 where
     S: Service<Req, Response = Response<B>> + Clone + Send + Sync + 'static,
@@ -101,7 +136,26 @@ where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    Svc(Arc::new(Shared(service)))
+    Svc(Arc::new(Shared {
+        service,
+        per_thread: Some(ThreadLocal::new()),
+    }))
+}
+
+/// Shares the service behind the stack: cloned for every call.
+fn share_cloned<S, Req, B>(service: S) -> Svc<S::Error, Req>
+where
+    S: Service<Req, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    Req: Send + 'static,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    Svc(Arc::new(Shared {
+        service,
+        per_thread: None,
+    }))
 }
 
 /// Wraps `inner` in `layer` and boxes the result, response body included.
@@ -149,7 +203,7 @@ where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    share(service)
+    share_cloned(service)
 }
 
 /// A layer the stack knows how to apply.
