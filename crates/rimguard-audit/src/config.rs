@@ -621,7 +621,6 @@ impl AuditConfig {
                 .map_err(|e| {
                     ConfigError::new("file", format!("cannot open the audit file: {e}"))
                 })?;
-            fanout = fanout.with(sink.clone());
             file = Some((sink, guard));
         }
 
@@ -632,11 +631,20 @@ impl AuditConfig {
             let (sink, guard) = Detector::new(rules)
                 .spawn(alert_sender.clone(), capacity)
                 .map_err(thread_error)?;
-            fanout = fanout.with(sink.clone());
             detector = Some((sink, guard));
         }
-        if self.tracing || fanout.is_empty() {
+
+        // The file takes the record itself, so it goes last: the sinks
+        // before it get it by reference (the detector copies only what its
+        // rules read; the tracing sink clones it).
+        if let Some((sink, _)) = &detector {
+            fanout = fanout.with(crate::detect::DetectorFeed(sink.clone()));
+        }
+        if self.tracing || (file.is_none() && detector.is_none()) {
             fanout = fanout.with(TracingSink::new());
+        }
+        if let Some((sink, _)) = &file {
+            fanout = fanout.with(sink.clone());
         }
 
         let mut layer = AuditLayer::from_arc(Arc::new(fanout) as Arc<dyn AuditSink>)

@@ -293,6 +293,32 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
+    /// A copy with only what the [`Detector`](crate::Detector)'s rules
+    /// read (time, id, direction, method, client IP, API key, phone,
+    /// status, latency, outcome): the target, route, query mask and user
+    /// agent are left out, so the copy shares no buffer with the request.
+    pub(crate) fn for_detection(&self) -> Self {
+        let p = &self.pending;
+        Self {
+            pending: PendingRecord {
+                time: p.time,
+                request_id: p.request_id,
+                direction: p.direction,
+                method: p.method.clone(),
+                uri: Uri::from_static("/"),
+                mask: None,
+                route: None,
+                client_ip: p.client_ip,
+                api_key: p.api_key.clone(),
+                phone: p.phone.clone(),
+                user_agent: None,
+            },
+            status: self.status,
+            latency: self.latency,
+            outcome: self.outcome,
+        }
+    }
+
     /// When the request arrived (UTC).
     pub fn time(&self) -> SystemTime {
         self.pending.time

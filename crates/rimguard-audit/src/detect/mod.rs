@@ -397,6 +397,26 @@ impl fmt::Debug for Detector {
     }
 }
 
+/// Feeds a detector's queue: a record shared with other sinks (through
+/// [`Fanout`](crate::Fanout)) is copied with only the fields the rules
+/// read ([`AuditRecord::for_detection`]), so the request's thread does not
+/// clone the target, route and user agent for it.
+///
+/// Every rule reads only those fields; a rule that needs another must add
+/// it to `for_detection`.
+#[derive(Clone, Debug)]
+pub(crate) struct DetectorFeed(pub(crate) QueuedSink);
+
+impl crate::AuditSink for DetectorFeed {
+    fn submit(&self, record: AuditRecord) {
+        self.0.submit(record);
+    }
+
+    fn submit_ref(&self, record: &AuditRecord) {
+        self.0.submit(record.for_detection());
+    }
+}
+
 struct DetectorWriter {
     detector: Detector,
     alerts: AlertSender,
@@ -667,4 +687,81 @@ fn count(counts: &mut Bounded<Subject, Window>, subject: Subject, now: i64, wind
     }
     entry.count = entry.count.saturating_add(1);
     entry.count
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+    use std::num::NonZeroU32;
+    use std::time::{Duration, SystemTime};
+
+    use http::{HeaderValue, Method, StatusCode};
+    use rimguard_core::{ApiKeyId, CallerPhone, Layer};
+
+    use super::{Detector, Identifier, Rule};
+    use crate::record::{AuditRecord, Outcome, PendingRecord};
+    use crate::request_id::RequestId;
+
+    fn record(n: u32, refused: bool) -> AuditRecord {
+        let ip: IpAddr = format!("203.0.113.{}", n % 3).parse().unwrap();
+        let phone = CallerPhone::from_e164(&format!("+4479111{n:05}")).unwrap();
+        let outcome = if refused {
+            Outcome::Refused {
+                layer: Layer::ApiKey,
+                code: "api-key-invalid",
+            }
+        } else {
+            Outcome::Allowed
+        };
+        let status = if refused {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::OK
+        };
+        PendingRecord::new(
+            SystemTime::now(),
+            RequestId::generate(),
+            Method::GET,
+            "/customers?phone=%2B447911123456".parse().unwrap(),
+        )
+        .client_ip(ip)
+        .api_key(ApiKeyId::new("bot-1234"))
+        .phone(phone)
+        .user_agent(&HeaderValue::from_static("curl/8"), 64)
+        .finish(status, Duration::from_millis(2), outcome)
+    }
+
+    fn detector() -> Detector {
+        let nz = |n| NonZeroU32::new(n).unwrap();
+        let window = Duration::from_secs(600);
+        Detector::new([
+            Rule::too_many_requests(Identifier::ClientIp, nz(20), window).unwrap(),
+            Rule::too_many_requests(Identifier::ApiKey, nz(30), window).unwrap(),
+            Rule::too_many_requests(Identifier::Phone, nz(2), window).unwrap(),
+            Rule::auth_failures(nz(3), window).unwrap(),
+            Rule::phone_enumeration(nz(4), window).unwrap(),
+            Rule::new_network(24, 48).unwrap(),
+        ])
+    }
+
+    #[test]
+    fn the_copy_for_detection_raises_the_same_alerts_as_the_record() {
+        let (mut whole, mut slim) = (detector(), detector());
+        let mut raised = 0;
+        for n in 0..60 {
+            let record = record(n, n % 4 == 0);
+            let copy = record.for_detection();
+            assert_eq!(copy.path(), "/", "the target is left out");
+            let kinds = |alerts: Vec<crate::Alert>| {
+                alerts
+                    .iter()
+                    .map(|a| (a.kind(), a.subject().to_owned()))
+                    .collect::<Vec<_>>()
+            };
+            let expected = kinds(whole.observe(&record));
+            raised += expected.len();
+            assert_eq!(kinds(slim.observe(&copy)), expected, "record {n}");
+        }
+        assert!(raised > 0, "the records raise alerts");
+    }
 }

@@ -33,17 +33,32 @@ pub const TARGET: &str = "rimguard::audit";
 pub trait AuditSink: Send + Sync + 'static {
     /// Takes one record.
     fn submit(&self, record: AuditRecord);
+
+    /// Takes one record that other sinks take too: [`Fanout`] calls this
+    /// for every sink but its last. The default clones the record; a sink
+    /// that reads only some fields may copy just those.
+    fn submit_ref(&self, record: &AuditRecord) {
+        self.submit(record.clone());
+    }
 }
 
 impl<S: AuditSink + ?Sized> AuditSink for Arc<S> {
     fn submit(&self, record: AuditRecord) {
         (**self).submit(record);
     }
+
+    fn submit_ref(&self, record: &AuditRecord) {
+        (**self).submit_ref(record);
+    }
 }
 
 impl<S: AuditSink + ?Sized> AuditSink for Box<S> {
     fn submit(&self, record: AuditRecord) {
         (**self).submit(record);
+    }
+
+    fn submit_ref(&self, record: &AuditRecord) {
+        (**self).submit_ref(record);
     }
 }
 
@@ -98,7 +113,7 @@ impl AuditSink for Fanout {
             return;
         };
         for sink in rest {
-            sink.submit(record.clone());
+            sink.submit_ref(&record);
         }
         last.submit(record);
     }
