@@ -84,11 +84,13 @@
 //!
 //! # Limitations
 //!
-//! The whole stack costs more than its goal of 2 µs: about 3.4 µs per
-//! request on a trivial handler (thread CPU time), and the demo keeps well
-//! under the goal of 85% of its bare throughput under `wrk`; see
-//! `docs/benchmarks.md` for the figures and the commands. Layers are boxed between each other so that any
-//! subset composes from a file, which costs about 100 ns per layer.
+//! The whole stack costs more than its goal of 2 µs: about 2.9–3.0 µs per
+//! request on a trivial handler (thread CPU time), and the demo keeps about
+//! 60% of its bare throughput under `wrk` (goal: 85%); see
+//! `docs/benchmarks.md` for the figures and the commands. Layers are boxed
+//! between each other so that any subset composes from a file; each layer
+//! keeps one clone of its service per thread, called in place, so a request
+//! touches no reference count shared with other threads.
 
 #[cfg(feature = "audit")]
 pub use rimguard_audit as audit;
