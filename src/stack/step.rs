@@ -269,18 +269,20 @@ impl Step {
         }
     }
 
+    /// Wraps `inner` in this layer and boxes the result.
     pub(crate) fn wrap<E: Send + 'static>(&self, inner: Svc<E>) -> Svc<E> {
         self.wrap_auditing(inner, false)
     }
 
-    /// Like [`wrap`](Self::wrap); with `audited`, a layer that finds who
-    /// the caller is (API key, phone number) hands it to the audit record
-    /// through a `CaptureIdentity` right inside it, in the same box, so
-    /// that the record names the caller whether an inner layer refuses
-    /// the request or the service answers it.
+    /// Like [`wrap`](Self::wrap). With `audited`, a
+    /// layer that finds who the caller is (API key, phone number) hands it
+    /// to the audit record through a `CaptureIdentity` right inside it, in
+    /// the same box, so that the record names the caller whether an inner
+    /// layer refuses the request or the service answers it.
     pub(crate) fn wrap_auditing<E: Send + 'static>(&self, inner: Svc<E>, audited: bool) -> Svc<E> {
         #[cfg(feature = "audit")]
         if audited {
+            #[cfg(any(feature = "secrets", feature = "phone"))]
             let capture = rimguard_audit::CaptureIdentityLayer::new();
             match *self {
                 #[cfg(feature = "secrets")]
