@@ -136,14 +136,11 @@ where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    Svc(Arc::new(Shared {
-        service,
-        per_thread: Some(ThreadLocal::new()),
-    }))
+    shared(service, true)
 }
 
-/// Shares the service behind the stack: cloned for every call.
-fn share_cloned<S, Req, B>(service: S) -> Svc<S::Error, Req>
+/// Shares `service` behind a [`Svc`], with a clone per thread or not.
+fn shared<S, Req, B>(service: S, per_thread: bool) -> Svc<S::Error, Req>
 where
     S: Service<Req, Response = Response<B>> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
@@ -154,7 +151,7 @@ where
 {
     Svc(Arc::new(Shared {
         service,
-        per_thread: None,
+        per_thread: per_thread.then(ThreadLocal::new),
     }))
 }
 
@@ -203,7 +200,8 @@ where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    share_cloned(service)
+    // Cloned for every call, so that its readiness is waited for.
+    shared(service, false)
 }
 
 /// A layer the stack knows how to apply.
