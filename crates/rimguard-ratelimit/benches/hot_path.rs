@@ -16,50 +16,20 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::hint::black_box;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use http::{Request, Response};
-use rimguard_core::ClientIp;
 use rimguard_ratelimit::{ClientIpKey, Quota, RateLimitLayer};
 use tower::{Layer, Service, service_fn};
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
 
-fn addr(i: u32) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i))
-}
+mod common;
 
-fn request(i: u32) -> Request<Body> {
-    let mut request = Request::new(Body::empty());
-    request
-        .extensions_mut()
-        .insert(ClientIp::from_peer(addr(i)));
-    request
-        .extensions_mut()
-        .insert(ConnectInfo(SocketAddr::new(addr(i), 40_000)));
-    request
-}
-
-async fn bare(_: Request<Body>) -> Result<Response<Body>, Infallible> {
-    Ok(Response::new(Body::empty()))
-}
-
-fn run<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the benched services never wait"),
-    }
-}
+use common::{bare, request, run};
 
 fn drive<S, B>(mut service: S, keys: u32, calls: u32)
 where

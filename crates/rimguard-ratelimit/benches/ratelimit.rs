@@ -7,24 +7,22 @@
 //! ```
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::hint::black_box;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use http::{Request, Response};
-use rimguard_core::ClientIp;
 use rimguard_ratelimit::{ClientIpKey, Quota, RateLimitLayer, RedisBackend};
 use tower::{Layer, Service, service_fn};
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
+
+mod common;
+
+use common::{bare, request, run};
 
 /// Resident memory of this process in bytes (Linux), to measure bytes per key.
 fn resident() -> usize {
@@ -38,39 +36,6 @@ fn resident() -> usize {
 }
 
 const SIZES: [u32; 3] = [1, 10_000, 1_000_000];
-
-fn addr(i: u32) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i))
-}
-
-/// The same request for every contender: both the rimguard and the
-/// tower_governor view of the peer.
-fn request(i: u32) -> Request<Body> {
-    let mut request = Request::new(Body::empty());
-    request
-        .extensions_mut()
-        .insert(ClientIp::from_peer(addr(i)));
-    request
-        .extensions_mut()
-        .insert(ConnectInfo(SocketAddr::new(addr(i), 40_000)));
-    request
-}
-
-async fn bare(_: Request<Body>) -> Result<Response<Body>, Infallible> {
-    Ok(Response::new(Body::empty()))
-}
-
-/// Polls a future that completes without waiting, as these do.
-fn run<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the benched services never wait"),
-    }
-}
 
 fn call<S, B>(service: &mut S, i: u32) -> Response<B>
 where
