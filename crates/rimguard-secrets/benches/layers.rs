@@ -7,66 +7,29 @@
 //! no-op waker: the figures are the layers' own cost, request building
 //! included equally in the bare and the layered runs.
 
-use std::convert::Infallible;
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
-use hmac::{Hmac, Mac};
-use http::{Request, Response};
-use http_body_util::Full;
-use rimguard_secrets::key::{ApiKey, Scopes};
-use rimguard_secrets::rotation::{ApiKeys, KeySlots};
-use rimguard_secrets::secret::{SecretBytes, SecretString};
-use rimguard_secrets::signature::{SignatureScheme, SigningSecrets};
-use rimguard_secrets::{ApiKeyLayer, WebhookSignatureLayer};
-use sha2::Sha256;
-use tower::{Layer, Service, service_fn};
+use tower::{Layer, Service};
 
-const KEY: &str = "rg_live_ab12cd34ef56gh78ij90kl12mn34";
-const APP_SECRET: &[u8] = b"whatsapp-app-secret-for-benches";
+mod common;
 
-fn now<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("every service in these benches answers at once"),
-    }
-}
+use common::{
+    api_key_layer, authorized, bare, body, now, raw_hmac, signature_of, signed, webhook_layer,
+};
 
 fn api_key(c: &mut Criterion) {
-    let key = |id: &str, value: &str| {
-        ApiKey::new(id, &SecretString::from(value), SystemTime::now())
-            .unwrap()
-            .with_scopes(Scopes::READ_WRITE)
-    };
-    let slots = KeySlots::new(key("new", KEY))
-        .with_secondary(key("old", "rg_live_old_0123456789abcdefghij"));
-    let bearer = format!("Bearer {KEY}");
-    let request = || {
-        Request::get("/orders")
-            .header("authorization", &bearer)
-            .body(())
-            .unwrap()
-    };
-    let bare = service_fn(|_: Request<()>| async { Ok::<_, Infallible>(Response::new(())) });
-    let mut layered = ApiKeyLayer::new(ApiKeys::from_slots(slots)).layer(bare);
-    let mut bare = bare;
+    let mut layered = api_key_layer().layer(bare());
+    let mut bare = bare();
 
     let mut group = c.benchmark_group("api_key");
     group.bench_function("bare service", |b| {
-        b.iter(|| now(bare.call(black_box(request()))))
+        b.iter(|| now(bare.call(black_box(authorized()))))
     });
     group.bench_function("ApiKeyLayer, two keys, valid bearer", |b| {
         b.iter(|| {
-            let response = now(layered.call(black_box(request()))).unwrap();
+            let response = now(layered.call(black_box(authorized()))).unwrap();
             assert_eq!(response.status(), 200);
         })
     });
@@ -74,21 +37,11 @@ fn api_key(c: &mut Criterion) {
 }
 
 fn signature(c: &mut Criterion) {
-    let body = Bytes::from(vec![b'x'; 2048]);
-    let header = SignatureScheme::whatsapp().header_value(APP_SECRET, &body);
-    let request = || {
-        Request::post("/whatsapp")
-            .header("x-hub-signature-256", &header)
-            .body(Full::new(body.clone()))
-            .unwrap()
-    };
-    let bare =
-        service_fn(|_: Request<Full<Bytes>>| async { Ok::<_, Infallible>(Response::new(())) });
-    let secrets = SigningSecrets::new(SecretBytes::from(APP_SECRET.to_vec()))
-        .with_previous(SecretBytes::from(b"previous-app-secret".to_vec()));
-    let layer = WebhookSignatureLayer::whatsapp(secrets, SecretString::from("verify-token"));
-    let mut layered = layer.layer(bare);
-    let mut bare = bare;
+    let body = body();
+    let header = signature_of(&body);
+    let request = || signed(&body, &header);
+    let mut layered = webhook_layer().layer(bare());
+    let mut bare = bare();
 
     let mut group = c.benchmark_group("signature_2KiB");
     group.bench_function("bare service", |b| {
@@ -100,13 +53,7 @@ fn signature(c: &mut Criterion) {
             assert_eq!(response.status(), 200);
         })
     });
-    group.bench_function("raw HMAC-SHA256 of 2 KiB", |b| {
-        b.iter(|| {
-            let mut mac = Hmac::<Sha256>::new_from_slice(black_box(APP_SECRET)).unwrap();
-            mac.update(black_box(&body));
-            mac.finalize().into_bytes()
-        })
-    });
+    group.bench_function("raw HMAC-SHA256 of 2 KiB", |b| b.iter(|| raw_hmac(&body)));
     group.finish();
 }
 

@@ -6,38 +6,16 @@
 //!
 //! Each figure is the best per-call time over 200 runs of 2000 calls.
 
-use std::convert::Infallible;
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use bytes::Bytes;
-use hmac::{Hmac, Mac};
-use http::{Request, Response};
-use http_body_util::Full;
-use rimguard_secrets::key::{ApiKey, Scopes};
-use rimguard_secrets::rotation::{ApiKeys, KeySlots};
-use rimguard_secrets::secret::{SecretBytes, SecretString};
-use rimguard_secrets::signature::{SignatureScheme, SigningSecrets};
-use rimguard_secrets::{ApiKeyLayer, WebhookSignatureLayer};
-use sha2::Sha256;
-use tower::{Layer, Service, service_fn};
+use tower::{Layer, Service};
 
-const KEY: &str = "rg_live_ab12cd34ef56gh78ij90kl12mn34";
-const APP_SECRET: &[u8] = b"whatsapp-app-secret-for-benches";
+mod common;
 
-fn now<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("every service here answers at once"),
-    }
-}
+use common::{
+    api_key_layer, authorized, bare, body, now, raw_hmac, signature_of, signed, webhook_layer,
+};
 
 fn best_ns(mut call: impl FnMut()) -> f64 {
     let mut best = f64::MAX;
@@ -52,44 +30,16 @@ fn best_ns(mut call: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let body = Bytes::from(vec![b'x'; 2048]);
-    let header = SignatureScheme::whatsapp().header_value(APP_SECRET, &body);
-    let signed = || {
-        Request::post("/whatsapp")
-            .header("x-hub-signature-256", &header)
-            .body(Full::new(body.clone()))
-            .unwrap()
-    };
-    let mut bare =
-        service_fn(|_: Request<Full<Bytes>>| async { Ok::<_, Infallible>(Response::new(())) });
-    let secrets = SigningSecrets::new(SecretBytes::from(APP_SECRET.to_vec()));
-    let mut webhook =
-        WebhookSignatureLayer::whatsapp(secrets, SecretString::from("token")).layer(bare);
-
-    let key = |id: &str, value: &str| {
-        ApiKey::new(id, &SecretString::from(value), SystemTime::now())
-            .unwrap()
-            .with_scopes(Scopes::READ_WRITE)
-    };
-    let slots = KeySlots::new(key("new", KEY))
-        .with_secondary(key("old", "rg_live_old_0123456789abcdefghij"));
-    let bearer = format!("Bearer {KEY}");
-    let authorized = || {
-        Request::get("/orders")
-            .header("authorization", &bearer)
-            .body(())
-            .unwrap()
-    };
-    let mut api_bare =
-        service_fn(|_: Request<()>| async { Ok::<_, Infallible>(Response::new(())) });
-    let mut api = ApiKeyLayer::new(ApiKeys::from_slots(slots)).layer(api_bare);
+    let body = body();
+    let header = signature_of(&body);
+    let signed = || signed(&body, &header);
+    let mut webhook = webhook_layer().layer(bare());
+    let mut bare = bare();
+    let mut api = api_key_layer().layer(common::bare());
+    let mut api_bare = common::bare();
 
     for round in 1..=3 {
-        let hmac = best_ns(|| {
-            let mut mac = Hmac::<Sha256>::new_from_slice(black_box(APP_SECRET)).unwrap();
-            mac.update(black_box(&body));
-            black_box(mac.finalize().into_bytes());
-        });
+        let hmac = best_ns(|| drop(black_box(raw_hmac(&body))));
         let sig_bare = best_ns(|| drop(black_box(now(bare.call(black_box(signed()))))));
         let sig_layer = best_ns(|| drop(black_box(now(webhook.call(black_box(signed()))))));
         let api_bare_ns = best_ns(|| drop(black_box(now(api_bare.call(black_box(authorized()))))));
