@@ -21,7 +21,7 @@
 //!   may have (Mexico, Argentina, Brazil);
 //! - [`Masked`] display (`+44 ••• ••• 0958`) and keyed [`Pseudonym`]s;
 //! - with features: `serde` ([`ValidPhoneNumber`]), `validator`
-//!   ([`validate_phone`]) and `layer` ([`PhoneLayer`]).
+//!   (`validate_phone`) and `layer` ([`PhoneLayer`]).
 //!
 //! # Example
 //!
@@ -74,7 +74,7 @@
 //! | --- | --- | --- |
 //! | `serde` | yes | `Serialize`/`Deserialize` for [`PhoneNumber`], [`ValidPhoneNumber`], [`Region`], [`NumberType`] |
 //! | `layer` | yes | [`PhoneLayer`] and [`PhoneConfig`] (needs `serde`) |
-//! | `validator` | no | [`validate_phone`] for `#[validate(custom(function = ...))]` |
+//! | `validator` | no | `validate_phone` for `#[validate(custom(function = ...))]` |
 //!
 //! # Limitations
 //!
