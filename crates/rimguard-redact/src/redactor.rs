@@ -414,8 +414,12 @@ fn resolve(hay: &[u8], mut spans: Vec<Span>) -> Vec<Span> {
     for span in spans {
         match merged.last_mut() {
             Some(last) if span.start < last.end => {
-                if span.end > last.end {
-                    last.end = span.end;
+                // Two different finds that overlap are masked whole, as a
+                // field: a partial mask (an email keeps its domain, a card
+                // its first six and last four digits) would show what the
+                // other find covers, such as a secret inside the domain.
+                if span.end > last.end || span.hit != last.hit {
+                    last.end = last.end.max(span.end);
                     last.hit = Hit::Field;
                 }
             }

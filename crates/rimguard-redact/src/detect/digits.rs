@@ -18,14 +18,24 @@ struct Run {
     /// Byte ranges of the groups.
     groups: [(usize, usize); MAX_GROUPS],
     len: usize,
-    /// The separator byte seen between groups, when all were the same.
-    sep: Option<u8>,
-    mixed_seps: bool,
+    /// The separator after each group but the last: its byte when it is
+    /// one byte, `(` for two (such as `) ` or `  `).
+    gaps: [u8; MAX_GROUPS],
 }
 
 impl Run {
     fn digits(&self, from: usize, to: usize) -> usize {
         self.groups[from..to].iter().map(|(s, e)| e - s).sum()
+    }
+
+    /// The separator between the groups `from..to`, when they have one,
+    /// and whether they have more than one kind. Each stretch is judged by
+    /// its own separators, so a card then a phone after a wider gap are
+    /// both found in one run.
+    fn seps(&self, from: usize, to: usize) -> (Option<u8>, bool) {
+        let gaps = &self.gaps[from..to.saturating_sub(1).max(from)];
+        let first = gaps.first().copied();
+        (first, gaps.iter().any(|g| Some(*g) != first))
     }
 }
 
@@ -286,13 +296,9 @@ fn skip_digits_and_seps(hay: &[u8], from: usize) -> usize {
         .unwrap_or(rest.len())
 }
 
+/// Notes the separator after the group just read (the run's last).
 fn note_separator(run: &mut Run, seps: &[u8]) {
-    let sep = if seps.len() == 1 { seps[0] } else { b'(' };
-    match run.sep {
-        None => run.sep = Some(sep),
-        Some(seen) if seen != sep => run.mixed_seps = true,
-        Some(_) => {}
-    }
+    run.gaps[run.len - 1] = if seps.len() == 1 { seps[0] } else { b'(' };
 }
 
 /// True when the run is followed by a letter (`123abc`) or by `.`/`-` and a
@@ -331,8 +337,7 @@ fn judge(hay: &[u8], run: &Run, cards: bool, phones: bool, out: &mut Vec<Span>) 
 
 fn is_ipv4_like(run: &Run) -> bool {
     run.len == 4
-        && run.sep == Some(b'.')
-        && !run.mixed_seps
+        && run.seps(0, 4) == (Some(b'.'), false)
         && run.groups[..4].iter().all(|(s, e)| e - s <= 3)
 }
 
@@ -379,7 +384,7 @@ fn is_card(hay: &[u8], run: &Run, from: usize, to: usize) -> bool {
         [init @ .., last] => init.iter().all(|l| *l == 4) && (1..=4).contains(last),
         [] => false,
     };
-    let seps_ok = to - from == 1 || (!run.mixed_seps && matches!(run.sep, Some(b' ' | b'-')));
+    let seps_ok = to - from == 1 || matches!(run.seps(from, to), (Some(b' ' | b'-'), false));
     grouped && seps_ok && luhn(run.groups[from..to].iter().flat_map(|(s, e)| &hay[*s..*e]))
 }
 
@@ -411,7 +416,7 @@ fn is_phone(hay: &[u8], run: &Run, from: usize, to: usize, plus: bool) -> bool {
     let contiguous = groups.len() == 1;
     let country_code_group = plus || digits[0] == b'1';
     let groups_ok = lens.iter().skip(1).all(|l| *l >= 2) && (lens[0] >= 2 || country_code_group);
-    if !groups_ok || (run.sep == Some(b'.') && run.mixed_seps) {
+    if !groups_ok || run.seps(from, to) == (Some(b'.'), true) {
         return false;
     }
 
