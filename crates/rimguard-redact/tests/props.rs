@@ -77,7 +77,7 @@ fn spaced_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     #[test]
     fn json_lines_stay_json_with_the_same_keys(message in text(), other in text(), n in any::<i64>()) {
