@@ -23,9 +23,9 @@ pub(crate) type SvcFuture<E> = super::service::ResponseFuture<E>;
 /// It is shared rather than cloned: axum clones a route's service for
 /// every request, and a chain of boxes that each clone their inner box
 /// would cost an allocation per layer per request. Here a clone is a
-/// reference count, and each call clones the (cheap, `Arc`-backed) layer
-/// service it wraps and drives it with `oneshot`, so the service behind
-/// the stack is still polled ready before it is called.
+/// reference count; how a call reaches the wrapped service is [`Shared`]'s
+/// business (a clone per thread for the stack's layers, a clone per call,
+/// polled ready, for the service behind the stack).
 pub(crate) struct Svc<E, Req = Request<Body>>(Arc<dyn Call<Req, E>>);
 
 impl<E, Req> Clone for Svc<E, Req> {
@@ -98,6 +98,8 @@ where
                         Err(error) => Box::pin(std::future::ready(Err(error))),
                     };
                 }
+                // Not ready (a layer waiting on something of its own): this
+                // call gets a clone of its own, driven by `oneshot` below.
             }
         }
         let mut service = self.service.clone();
