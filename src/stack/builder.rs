@@ -8,7 +8,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::service::{Dispatch, Matcher, RouteName, StackService};
-use super::step::{self, Step};
+use super::step::{self, Sharing, Step};
 use crate::body::{Body, BoxError};
 use crate::config::{Config, PathPattern};
 use crate::from_config::BuildContext;
@@ -139,7 +139,7 @@ where
     type Service = StackService<S::Error>;
 
     fn layer(&self, service: S) -> Self::Service {
-        let bottom = step::bottom(service);
+        let bottom = step::share(service, Sharing::PerCall);
 
         let mut service = bottom.clone();
         if !self.inner.routes.is_empty() {
@@ -152,7 +152,7 @@ where
                 (route.matcher(), chain)
             });
             let dispatch = Dispatch::new(routes.collect(), bottom);
-            service = step::share(dispatch);
+            service = step::share(dispatch, Sharing::PerThread);
         }
 
         let outer = self

@@ -127,22 +127,17 @@ where
     Box::pin(async move { Ok(future.await?.map(body::boxed)) })
 }
 
-/// Shares `service` behind a [`Svc`], its response body boxed: a layer of
-/// the stack, called in place through a clone per thread.
-pub(crate) fn share<S, Req, B>(service: S) -> Svc<S::Error, Req>
-where
-    S: Service<Req, Response = Response<B>> + Clone + Send + Sync + 'static,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-    Req: Send + 'static,
-    B: HttpBody<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-{
-    shared(service, true)
+/// How a [`Svc`] reaches the service it shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sharing {
+    /// One clone per thread, called in place: the stack's own layers.
+    PerThread,
+    /// A clone per call, polled ready: the service behind the stack.
+    PerCall,
 }
 
-/// Shares `service` behind a [`Svc`], with a clone per thread or not.
-fn shared<S, Req, B>(service: S, per_thread: bool) -> Svc<S::Error, Req>
+/// Shares `service` behind a [`Svc`], its response body boxed.
+pub(crate) fn share<S, Req, B>(service: S, sharing: Sharing) -> Svc<S::Error, Req>
 where
     S: Service<Req, Response = Response<B>> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
@@ -153,7 +148,7 @@ where
 {
     Svc(Arc::new(Shared {
         service,
-        per_thread: per_thread.then(ThreadLocal::new),
+        per_thread: (sharing == Sharing::PerThread).then(ThreadLocal::new),
     }))
 }
 
@@ -168,7 +163,7 @@ where
     B::Error: Into<BoxError>,
     E: Send + 'static,
 {
-    share(layer.layer(inner))
+    share(layer.layer(inner), Sharing::PerThread)
 }
 
 /// Like [`wrap`], for a layer that reads the whole request body and hands
@@ -186,25 +181,13 @@ where
     E: Send + 'static,
 {
     let adapted = inner.map_request(|r: Request<http_body_util::Full<Bytes>>| r.map(body::boxed));
-    share(layer.layer(share(adapted)))
+    let adapted = share(adapted, Sharing::PerThread);
+    share(layer.layer(adapted), Sharing::PerThread)
 }
 
 /// The inner service of a layer that buffers the request body.
 #[cfg(feature = "secrets")]
 pub(crate) type Buffered<E> = Svc<E, Request<http_body_util::Full<Bytes>>>;
-
-/// Boxes the service behind the stack.
-pub(crate) fn bottom<S, B>(service: S) -> Svc<S::Error>
-where
-    S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-    B: HttpBody<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-{
-    // Cloned for every call, so that its readiness is waited for.
-    shared(service, false)
-}
 
 /// A layer the stack knows how to apply.
 #[derive(Debug, Clone)]
